@@ -1,0 +1,219 @@
+#include "formats/hnsw/hnsw_builder.h"
+
+#include <fmt/format.h>
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+namespace cm {
+namespace {
+
+// A FILE* that reports the first failure with the file's name.
+class OutFile {
+ public:
+  static Result<OutFile> Create(const std::string& path) {
+    OutFile f;
+    f.path_ = path;
+    f.f_ = std::fopen(path.c_str(), "wbx");
+    if (f.f_ == nullptr) {
+      return Status::IoError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+    }
+    return f;
+  }
+  OutFile() = default;
+  OutFile(OutFile&& o) noexcept : f_(o.f_), path_(std::move(o.path_)) { o.f_ = nullptr; }
+  ~OutFile() {
+    if (f_) std::fclose(f_);
+  }
+  Status Write(const void* data, size_t n) {
+    if (n > 0 && std::fwrite(data, 1, n, f_) != n) {
+      return Status::IoError(fmt::format("{}: write of {} bytes failed: {}", path_, n, std::strerror(errno)));
+    }
+    return Status::Ok();
+  }
+  template <typename T>
+  Status Pod(const T& v) { return Write(&v, sizeof v); }
+  Status Close() {
+    int rc = std::fclose(f_);
+    f_ = nullptr;
+    if (rc != 0) return Status::IoError(fmt::format("{}: close failed: {}", path_, std::strerror(errno)));
+    return Status::Ok();
+  }
+
+ private:
+  FILE* f_ = nullptr;
+  std::string path_;
+};
+
+class HnswIndexImpl final : public HnswIndex {
+ public:
+  Status Load(const std::string& path) {
+    try {
+      index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), path);
+    } catch (const std::exception& e) {
+      return Status::Corrupt(fmt::format("{}: hnswlib cannot load it: {}", path, e.what()));
+    }
+    norms_.assign(index_->cur_element_count, 0.0f);
+    return Status::Ok();
+  }
+
+  HnswIndexImpl(size_t dim, Space space) : dim_(dim), space_kind_(space) {
+    if (space == Space::kL2) {
+      space_ = std::make_unique<hnswlib::L2Space>(dim);
+    } else {
+      space_ = std::make_unique<hnswlib::InnerProductSpace>(dim);
+    }
+  }
+
+  Status Build(const float* vectors, size_t rows, const HnswBuildOptions& o,
+               const std::function<void(size_t)>& progress) {
+    try {
+      index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), rows, o.max_neighbors,
+                                                                 o.ef_construction, o.seed);
+    } catch (const std::exception& e) {
+      return Status::IoError(fmt::format("cannot allocate an HNSW index of {} × {}: {}", rows, dim_, e.what()));
+    }
+    norms_.assign(rows, 0.0f);
+    std::atomic<size_t> next{0};
+    std::atomic<size_t> done{0};
+    std::mutex error_mu;
+    std::string error;
+    auto worker = [&]() {
+      std::vector<float> buf(dim_);
+      while (true) {
+        size_t start = next.fetch_add(256);
+        if (start >= rows) break;
+        size_t end = std::min(rows, start + 256);
+        for (size_t r = start; r < end; ++r) {
+          const float* v = vectors + r * dim_;
+          if (space_kind_ == Space::kCosine) {
+            double sum = 0;
+            for (size_t j = 0; j < dim_; ++j) sum += static_cast<double>(v[j]) * v[j];
+            // Chroma's hnswlib fork: norm = sqrt(sum); stored = v / (norm + 1e-30).
+            float norm = static_cast<float>(std::sqrt(sum));
+            float inv = 1.0f / (norm + 1e-30f);
+            for (size_t j = 0; j < dim_; ++j) buf[j] = v[j] * inv;
+            norms_[r] = norm;
+            v = buf.data();
+          }
+          try {
+            index_->addPoint(v, static_cast<hnswlib::labeltype>(r + 1));
+          } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(error_mu);
+            if (error.empty()) error = fmt::format("row {}: {}", r, e.what());
+            return;
+          }
+        }
+        size_t d = done.fetch_add(end - start) + (end - start);
+        if (progress) progress(d);
+      }
+    };
+    size_t threads = std::max<size_t>(1, std::min(o.threads, rows / 64 + 1));
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (!error.empty()) return Status::Internal("hnswlib failed while building the index: " + error);
+    return Status::Ok();
+  }
+
+  Status WriteChromaSegment(const std::string& dir) const override {
+    const auto& ix = *index_;
+    size_t n = ix.cur_element_count;
+    {
+      CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/header.bin"));
+      const int32_t persistence_version = 1;
+      const size_t max_elements = n;  // Chroma raises the capacity itself when it loads
+      CM_RETURN_IF_ERROR(f.Pod(persistence_version));
+      CM_RETURN_IF_ERROR(f.Pod(ix.offsetLevel0_));
+      CM_RETURN_IF_ERROR(f.Pod(max_elements));
+      CM_RETURN_IF_ERROR(f.Pod(ix.cur_element_count));
+      CM_RETURN_IF_ERROR(f.Pod(ix.size_data_per_element_));
+      CM_RETURN_IF_ERROR(f.Pod(ix.label_offset_));
+      CM_RETURN_IF_ERROR(f.Pod(ix.offsetData_));
+      CM_RETURN_IF_ERROR(f.Pod(ix.maxlevel_));
+      CM_RETURN_IF_ERROR(f.Pod(ix.enterpoint_node_));
+      CM_RETURN_IF_ERROR(f.Pod(ix.maxM_));
+      CM_RETURN_IF_ERROR(f.Pod(ix.maxM0_));
+      CM_RETURN_IF_ERROR(f.Pod(ix.M_));
+      CM_RETURN_IF_ERROR(f.Pod(ix.mult_));
+      CM_RETURN_IF_ERROR(f.Pod(ix.ef_construction_));
+      CM_RETURN_IF_ERROR(f.Close());
+    }
+    {
+      CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/data_level0.bin"));
+      CM_RETURN_IF_ERROR(f.Write(ix.data_level0_memory_, n * ix.size_data_per_element_));
+      CM_RETURN_IF_ERROR(f.Close());
+    }
+    {
+      std::vector<float> lengths(n, 0.0f);
+      if (space_kind_ == Space::kCosine) {
+        for (size_t internal = 0; internal < n; ++internal) {
+          hnswlib::labeltype label = ix.getExternalLabel(static_cast<hnswlib::tableint>(internal));
+          lengths[internal] = norms_[label - 1];
+        }
+      }
+      CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/length.bin"));
+      CM_RETURN_IF_ERROR(f.Write(lengths.data(), lengths.size() * sizeof(float)));
+      CM_RETURN_IF_ERROR(f.Close());
+    }
+    {
+      CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/link_lists.bin"));
+      for (size_t i = 0; i < n; ++i) {
+        int level = ix.element_levels_[i];
+        uint32_t size = level > 0 ? static_cast<uint32_t>(ix.size_links_per_element_ * static_cast<size_t>(level)) : 0;
+        CM_RETURN_IF_ERROR(f.Pod(size));
+        if (size) CM_RETURN_IF_ERROR(f.Write(ix.linkLists_[i], size));
+      }
+      CM_RETURN_IF_ERROR(f.Close());
+    }
+    return Status::Ok();
+  }
+
+  std::vector<std::pair<float, uint64_t>> Search(const float* query, size_t k, size_t ef) const override {
+    index_->setEf(std::max(ef, k));
+    auto pq = index_->searchKnn(query, k);
+    std::vector<std::pair<float, uint64_t>> out;
+    while (!pq.empty()) {
+      out.emplace_back(pq.top().first, pq.top().second);
+      pq.pop();
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+
+  size_t size() const override { return index_->cur_element_count; }
+
+ private:
+  size_t dim_;
+  Space space_kind_;
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
+  std::vector<float> norms_;  // by row (label - 1)
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::LoadStockFile(const std::string& path, size_t dim, Space space) {
+  auto index = std::make_unique<HnswIndexImpl>(dim, space);
+  CM_RETURN_IF_ERROR(index->Load(path));
+  return std::unique_ptr<HnswIndex>(std::move(index));
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const float* vectors, size_t rows, size_t dim,
+                                                    const HnswBuildOptions& options,
+                                                    const std::function<void(size_t)>& progress) {
+  if (rows == 0 || dim == 0) return Status::InvalidArgument("an HNSW index needs at least one row and one dimension");
+  auto index = std::make_unique<HnswIndexImpl>(dim, options.space);
+  CM_RETURN_IF_ERROR(index->Build(vectors, rows, options, progress));
+  return std::unique_ptr<HnswIndex>(std::move(index));
+}
+
+}  // namespace cm

@@ -1,0 +1,55 @@
+// Builds an HNSW graph with hnswlib (Debian's libhnswlib-dev) and writes it as a Chroma 1.x
+// vector-segment folder: header.bin, data_level0.bin, length.bin, link_lists.bin
+// (modern-format.md §3). The pickle is written by the caller (it knows the ids).
+//
+// Space mapping follows Chroma: l2 → L2Space; ip → InnerProductSpace; cosine →
+// InnerProductSpace over unit-normalised vectors, with each vector's original L2 norm kept in
+// length.bin at its *internal* id (a parallel build puts internal ids out of label order).
+// Labels are row + 1 (Chroma's labels start at 1).
+//
+// Debian's hnswlib 0.6.2 headers define non-inline functions, so they are included by
+// hnsw_builder.cc alone: everything that needs hnswlib goes through this class.
+//
+// Build() uses `threads` threads calling addPoint concurrently, which hnswlib supports. A
+// HnswIndex is not thread-safe after the build; it owns its graph memory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/collection.h"
+#include "core/status.h"
+
+namespace cm {
+
+struct HnswBuildOptions {
+  Space space = Space::kL2;
+  size_t max_neighbors = 16;
+  size_t ef_construction = 100;
+  size_t threads = 1;
+  uint64_t seed = 100;
+};
+
+class HnswIndex {
+ public:
+  // `vectors` is rows × dim, row-major; row r gets label r + 1. `progress` (optional) is called
+  // from worker threads with the number of rows inserted so far, roughly every 1024 rows.
+  static Result<std::unique_ptr<HnswIndex>> Build(const float* vectors, size_t rows, size_t dim,
+                                                  const HnswBuildOptions& options,
+                                                  const std::function<void(size_t)>& progress = {});
+  // Loads a stock hnswlib single-file index (legacy index/index_<uuid>.bin, or a Chroma segment
+  // re-assembled without its version int). hnswlib trusts the file, so callers validate first.
+  static Result<std::unique_ptr<HnswIndex>> LoadStockFile(const std::string& path, size_t dim, Space space);
+  virtual ~HnswIndex() = default;
+
+  // Writes the four Chroma segment files into `dir` (which must exist). IoError names the file.
+  virtual Status WriteChromaSegment(const std::string& dir) const = 0;
+  // k nearest labels of `query` (already in the index's space: not normalised here).
+  virtual std::vector<std::pair<float, uint64_t>> Search(const float* query, size_t k, size_t ef) const = 0;
+  virtual size_t size() const = 0;
+};
+
+}  // namespace cm

@@ -1,0 +1,23 @@
+// File-system helpers for atomic output: fsync of files and directories, and a staging
+// directory that becomes the destination only by a final rename. Errors name the path.
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+
+namespace cm {
+
+// Flushes a file or directory to stable storage.
+Status FsyncPath(const std::string& path);
+// fsyncs every regular file below `dir`, then every directory bottom-up.
+Status FsyncTree(const std::string& dir);
+// True when `path` does not exist; false when it is a non-empty directory or a file.
+// `*empty_dir` is set when it exists as an empty directory.
+Result<bool> PathIsFree(const std::string& path, bool* empty_dir);
+Status RemoveTree(const std::string& path);
+// Renames atomically (same file system). IoError names both paths.
+Status RenamePath(const std::string& from, const std::string& to);
+Status MakeDir(const std::string& path);
+
+}  // namespace cm

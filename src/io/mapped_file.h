@@ -1,0 +1,41 @@
+// MappedFile: a read-only memory map of a whole file (RAII).
+//
+// The source of a migration is never modified: files are opened O_RDONLY and mapped
+// PROT_READ/MAP_PRIVATE. The mapping lives as long as the object; cursors over bytes() borrow
+// it. Movable, not copyable; reading from several threads at once is safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "io/byte_cursor.h"
+
+namespace cm {
+
+class MappedFile {
+ public:
+  static Result<MappedFile> Open(const std::string& path);
+
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  const std::string& path() const { return path_; }
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  std::string_view bytes() const { return {reinterpret_cast<const char*>(data_), size_}; }
+  ByteCursor cursor() const { return ByteCursor(data_, size_, path_, 0); }
+
+ private:
+  void Reset();
+  std::string path_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace cm

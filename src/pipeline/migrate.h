@@ -1,0 +1,73 @@
+// The migration runner: source → policies → destination, with a report.
+//
+// MigrateToPersistDir streams the source in batches, converts every record with the policies,
+// gathers each collection (CollectionBuffer: dimension rule, duplicate ids), then writes the
+// collections with PersistDirWriter and commits atomically. Records that are not migrated go
+// to the rejects file with their reason; records of collections that the selection excludes
+// are counted as skipped. Nothing is written to the destination unless every collection can
+// be created (names are checked before any record is read).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "pipeline/policies.h"
+#include "sinks/persist_dir_writer.h"
+#include "sources/source.h"
+
+namespace cm {
+
+struct Selection {
+  std::set<std::string> include;  // names or keys; empty = all
+  std::set<std::string> exclude;
+  bool Selected(const std::string& name, const std::string& key) const;
+};
+
+struct CollectionReport {
+  std::string source_name;
+  std::string source_key;
+  std::string name;
+  std::string id;  // in the destination
+  std::string space;
+  std::optional<size_t> dimension;
+  uint64_t read = 0;
+  uint64_t migrated = 0;
+  uint64_t rejected = 0;
+  ChangeCounts changes;
+};
+
+struct MigrationReport {
+  std::string source;
+  std::string destination;
+  std::vector<CollectionReport> collections;
+  uint64_t records_read = 0;
+  uint64_t records_migrated = 0;
+  uint64_t records_rejected = 0;
+  uint64_t records_skipped = 0;  // excluded by the selection
+  std::map<std::string, uint64_t> rejected_by_reason;
+  ChangeCounts changes;  // totals
+  std::string rejects_path;  // empty when nothing was rejected
+  double seconds_reading = 0, seconds_writing = 0, seconds_total = 0;
+};
+
+struct MigrateOptions {
+  PolicyOptions policies;
+  Selection selection;
+  std::string rejects_path;
+  size_t batch_rows = 8192;
+  const std::atomic<bool>* cancel = nullptr;
+  // (stage, collection, done, total); stage is "read", "rows" or "index".
+  std::function<void(const std::string&, const std::string&, uint64_t, uint64_t)> progress;
+};
+
+Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOptions dest, const MigrateOptions& options);
+
+std::string ReportJson(const MigrationReport& report);
+
+}  // namespace cm

@@ -1,0 +1,139 @@
+#include "sources/legacy_dir_source.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace cm {
+namespace {
+
+Status RequireFile(const std::string& dir, const char* name) {
+  fs::path p = fs::path(dir) / name;
+  std::error_code ec;
+  if (fs::is_regular_file(p, ec)) return Status::Ok();
+  bool has_index = fs::is_directory(fs::path(dir) / "index", ec);
+  return Status::NotFound(fmt::format(
+      "{}: missing. A Chroma 0.3 persist directory keeps its records in {} and {}{}", p.string(),
+      kLegacyCollectionsFile, kLegacyEmbeddingsFile,
+      has_index ? "; index/ is only an HNSW cache (no ids, documents or metadata), so the records "
+                  "cannot be recovered from it. Chroma 0.3 wrote the parquet files only at exit or "
+                  "on client.persist(): look for them in a backup or the original process's directory"
+                : ""));
+}
+
+std::string Row(const char* file, uint64_t row) { return fmt::format("{} row {}", file, row); }
+
+}  // namespace
+
+bool LooksLikeLegacyDir(const std::string& dir) {
+  std::error_code ec;
+  fs::path p(dir);
+  if (fs::exists(p / "chroma.sqlite3", ec)) return false;
+  if (fs::exists(p / kLegacyCollectionsFile, ec) || fs::exists(p / kLegacyEmbeddingsFile, ec)) return true;
+  if (fs::is_directory(p / "index", ec)) {
+    for (const auto& e : fs::directory_iterator(p / "index", ec)) {
+      if (e.path().extension() == ".pkl") return true;
+    }
+  }
+  return false;
+}
+
+Result<std::unique_ptr<LegacyDirSource>> LegacyDirSource::Open(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::NotFound(fmt::format("{}: no such directory", dir));
+  CM_RETURN_IF_ERROR(RequireFile(dir, kLegacyCollectionsFile));
+  CM_RETURN_IF_ERROR(RequireFile(dir, kLegacyEmbeddingsFile));
+  std::unique_ptr<LegacyDirSource> s(new LegacyDirSource(dir));
+  CM_ASSIGN_OR_RETURN(s->collections_, parquet::FileReader::Open((fs::path(dir) / kLegacyCollectionsFile).string()));
+  CM_ASSIGN_OR_RETURN(s->embeddings_, parquet::FileReader::Open((fs::path(dir) / kLegacyEmbeddingsFile).string()));
+  CM_RETURN_IF_ERROR(s->OpenEmbeddingColumns());
+  return s;
+}
+
+std::string LegacyDirSource::Describe() const {
+  return fmt::format("legacy persist directory {} (Chroma ≤ 0.3, duckdb+parquet; parquet written by {})", dir_,
+                     embeddings_->created_by().empty() ? "an unknown writer" : embeddings_->created_by());
+}
+
+std::optional<uint64_t> LegacyDirSource::TotalRecords() const { return embeddings_->num_rows(); }
+
+Status LegacyDirSource::OpenEmbeddingColumns() {
+  CM_ASSIGN_OR_RETURN(col_collection_, embeddings_->OpenColumn("collection_uuid"));
+  CM_ASSIGN_OR_RETURN(col_uuid_, embeddings_->OpenColumn("uuid"));
+  CM_ASSIGN_OR_RETURN(col_embedding_, embeddings_->OpenColumn("embedding"));
+  CM_ASSIGN_OR_RETURN(col_document_, embeddings_->OpenColumn("document"));
+  CM_ASSIGN_OR_RETURN(col_id_, embeddings_->OpenColumn("id"));
+  CM_ASSIGN_OR_RETURN(col_metadata_, embeddings_->OpenColumn("metadata"));
+  return Status::Ok();
+}
+
+Result<std::vector<SourceCollection>> LegacyDirSource::ListCollections() {
+  CM_ASSIGN_OR_RETURN(auto uuid, collections_->OpenColumn("uuid"));
+  CM_ASSIGN_OR_RETURN(auto name, collections_->OpenColumn("name"));
+  CM_ASSIGN_OR_RETURN(auto metadata, collections_->OpenColumn("metadata"));
+  std::vector<std::optional<std::string>> uuids, names, metas;
+  uint64_t rows = collections_->num_rows();
+  CM_RETURN_IF_ERROR(uuid->ReadStrings(rows, &uuids));
+  CM_RETURN_IF_ERROR(name->ReadStrings(rows, &names));
+  CM_RETURN_IF_ERROR(metadata->ReadStrings(rows, &metas));
+  if (uuids.size() != rows || names.size() != rows || metas.size() != rows) {
+    return Status::Corrupt(fmt::format("{}/{}: the footer promises {} rows but the columns hold {}, {} and {}",
+                                       dir_, kLegacyCollectionsFile, rows, uuids.size(), names.size(), metas.size()));
+  }
+  std::vector<SourceCollection> out;
+  for (uint64_t r = 0; r < rows; ++r) {
+    SourceCollection c;
+    c.location = Row(kLegacyCollectionsFile, r);
+    if (!uuids[r]) return Status::Corrupt(fmt::format("{}/{}: uuid is NULL", dir_, c.location));
+    c.key = *uuids[r];
+    c.name = names[r].value_or("");
+    c.metadata_text = metas[r];
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status LegacyDirSource::Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) {
+  std::vector<std::optional<std::string>> coll, uuid, doc, id, meta;
+  parquet::DoubleListBatch emb;
+  CM_RETURN_IF_ERROR(col_collection_->ReadStrings(max_rows, &coll));
+  CM_RETURN_IF_ERROR(col_uuid_->ReadStrings(max_rows, &uuid));
+  CM_RETURN_IF_ERROR(col_embedding_->ReadDoubleLists(max_rows, &emb));
+  CM_RETURN_IF_ERROR(col_document_->ReadStrings(max_rows, &doc));
+  CM_RETURN_IF_ERROR(col_id_->ReadStrings(max_rows, &id));
+  CM_RETURN_IF_ERROR(col_metadata_->ReadStrings(max_rows, &meta));
+  size_t n = coll.size();
+  if (uuid.size() != n || emb.rows() != n || doc.size() != n || id.size() != n || meta.size() != n) {
+    return Status::Corrupt(fmt::format(
+        "{}/{} near row {}: columns disagree on the number of rows (collection_uuid {}, uuid {}, embedding {}, "
+        "document {}, id {}, metadata {})",
+        dir_, kLegacyEmbeddingsFile, next_row_, n, uuid.size(), emb.rows(), doc.size(), id.size(), meta.size()));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    SourceRecord r;
+    r.location = Row(kLegacyEmbeddingsFile, next_row_ + i);
+    r.collection_key = coll[i].value_or("");
+    r.id = std::move(id[i]);
+    r.fallback_id = uuid[i].value_or("");
+    r.embedding_is_null = emb.row_is_null[i] != 0;
+    for (uint64_t k = emb.offsets[i]; k < emb.offsets[i + 1]; ++k) {
+      r.embedding.push_back(emb.values[k]);
+      if (emb.value_is_null[k]) ++r.null_elements;
+    }
+    r.document = std::move(doc[i]);
+    r.metadata_is_text = true;
+    r.metadata_text = std::move(meta[i]);
+    out->push_back(std::move(r));
+  }
+  next_row_ += n;
+  *done = next_row_ >= embeddings_->num_rows() || n == 0;
+  if (n < max_rows && next_row_ < embeddings_->num_rows()) {
+    return Status::Corrupt(fmt::format("{}/{}: the footer promises {} rows but the data ends after {}", dir_,
+                                       kLegacyEmbeddingsFile, embeddings_->num_rows(), next_row_));
+  }
+  return Status::Ok();
+}
+
+}  // namespace cm

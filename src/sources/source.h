@@ -1,0 +1,64 @@
+// Source: where records come from, before any policy is applied.
+//
+// A source lists its collections (SourceCollection: raw name, metadata and, for modern
+// sources, the known configuration) and then streams SourceRecords in batches. Records of
+// different collections may interleave (a legacy parquet file holds all collections in one
+// table). Everything a policy may need to judge or report a record is kept raw here: the
+// optional id with the legacy row uuid as fallback, float64 embedding values with null flags,
+// metadata as unparsed JSON text (legacy) or as a Value (modern), and a human-readable
+// location ("chroma-embeddings.parquet row 17").
+//
+// Sources open their inputs read-only and never modify them. A Source is used by one thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/collection.h"
+#include "core/status.h"
+#include "core/value.h"
+
+namespace cm {
+
+struct SourceCollection {
+  std::string key;   // the id records use to refer to it (legacy: collections.uuid)
+  std::string name;
+  std::string tenant = kDefaultTenant;
+  std::string database = kDefaultDatabase;
+  std::optional<std::string> metadata_text;  // legacy: raw JSON text; nullopt = SQL NULL
+  Value metadata;                            // modern: typed metadata object (or Null)
+  std::optional<HnswParams> hnsw;            // modern: the configuration as stored
+  std::optional<size_t> dimension;
+  std::optional<uint64_t> expected_count;
+  std::string location;  // "chroma-collections.parquet row 3"
+};
+
+struct SourceRecord {
+  std::string collection_key;
+  std::optional<std::string> id;
+  std::string fallback_id;  // legacy embeddings.uuid: used for NULL ids
+  bool embedding_is_null = false;
+  std::vector<double> embedding;
+  size_t null_elements = 0;  // elements that were NULL (stored as NaN in `embedding`)
+  std::optional<std::string> document;
+  std::optional<std::string> uri;
+  bool metadata_is_text = false;
+  std::optional<std::string> metadata_text;  // when metadata_is_text; nullopt = SQL NULL
+  Value metadata;                            // otherwise
+  std::string location;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // What this is, for messages and reports: "legacy persist directory ./chroma (Chroma ≤ 0.3)".
+  virtual std::string Describe() const = 0;
+  virtual Result<std::vector<SourceCollection>> ListCollections() = 0;
+  // Appends up to max_rows records to *out; sets *done when the source is exhausted.
+  virtual Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) = 0;
+  // Records the source expects to produce in total (for progress), if known.
+  virtual std::optional<uint64_t> TotalRecords() const { return std::nullopt; }
+};
+
+}  // namespace cm
