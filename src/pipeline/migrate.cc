@@ -75,7 +75,13 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     }
   }
 
-  // 2. Stream records through the policies into the buffers.
+  // 2. The destination is checked (and staged) before any record is read.
+  dest.progress = [&](const std::string& name, const char* stage, size_t d, size_t t) {
+    if (options.progress) options.progress(stage, name, d, t);
+  };
+  CM_ASSIGN_OR_RETURN(auto writer, PersistDirWriter::Create(dest));
+
+  // 3. Stream records through the policies into the buffers.
   RejectsFile rejects(options.rejects_path);
   std::vector<SourceRecord> batch;
   bool done = false;
@@ -124,12 +130,8 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
   }
   report.seconds_reading = Since(t_read);
 
-  // 3. Write every collection, then commit atomically.
+  // 4. Write every collection, then commit atomically.
   auto t_write = std::chrono::steady_clock::now();
-  dest.progress = [&](const std::string& name, const char* stage, size_t d, size_t t) {
-    if (options.progress) options.progress(stage, name, d, t);
-  };
-  CM_ASSIGN_OR_RETURN(auto writer, PersistDirWriter::Create(dest));
   for (const std::string& key : order) {
     if (options.cancel && options.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
     CollectionBuffer& buf = *buffers[key];
@@ -141,8 +143,8 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     report.records_migrated += w.records;
     buf.mutable_records() = RecordBatch();  // free memory before the next collection
   }
-  CM_RETURN_IF_ERROR(rejects.Close());
   CM_RETURN_IF_ERROR(writer->Commit());
+  CM_RETURN_IF_ERROR(rejects.Commit());
   report.seconds_writing = Since(t_write);
 
   for (const std::string& key : order) {

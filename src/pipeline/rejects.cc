@@ -32,12 +32,27 @@ std::string Header(const std::string& collection, const std::string& key, const 
 
 }  // namespace
 
-RejectsFile::~RejectsFile() { (void)Close(); }
+RejectsFile::~RejectsFile() {
+  (void)Close();
+  if (count_ > 0 && !committed_) std::remove(partial_path().c_str());
+}
+
+Status RejectsFile::Commit() {
+  CM_RETURN_IF_ERROR(Close());
+  if (count_ == 0) return Status::Ok();
+  if (std::rename(partial_path().c_str(), path_.c_str()) != 0) {
+    return Status::IoError(fmt::format("cannot rename {} to {}: {}", partial_path(), path_, std::strerror(errno)));
+  }
+  committed_ = true;
+  return Status::Ok();
+}
 
 Status RejectsFile::WriteLine(const std::string& line) {
   if (f_ == nullptr) {
-    f_ = std::fopen(path_.c_str(), "w");
-    if (f_ == nullptr) return Status::IoError(fmt::format("{}: cannot create the rejects file: {}", path_, std::strerror(errno)));
+    f_ = std::fopen(partial_path().c_str(), "w");
+    if (f_ == nullptr) {
+      return Status::IoError(fmt::format("{}: cannot create the rejects file: {}", partial_path(), std::strerror(errno)));
+    }
   }
   if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fputc('\n', f_) == EOF) {
     return Status::IoError(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));

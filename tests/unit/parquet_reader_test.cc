@@ -79,17 +79,19 @@ void WriteLegacyDir(const std::string& dir, size_t rows, int dims, size_t long_l
   ASSERT_EQ(cm::test::RunCommand(cmd, &out), 0) << cmd;
 }
 
-// Reads `file` with the given batch size and compares every cell with DuckDB's reading.
-void ExpectFileMatchesDuckDb(const std::string& file, size_t batch, size_t min_rows = 1) {
-  SCOPED_TRACE(file + " (batch " + std::to_string(batch) + ")");
-  std::vector<Column> cols;
-  Status st = ReadWholeFile(file, batch, &cols);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+// Reads `file` with each batch size and compares every cell with DuckDB's reading.
+void ExpectFileMatchesDuckDb(const std::string& file, std::vector<size_t> batches, size_t min_rows = 1) {
   std::vector<json> dump = DuckDbDump(file);
-  ASSERT_GE(dump.size(), min_rows);
-  ASSERT_FALSE(cols.empty());
-  size_t cells = ExpectSameAsDuckDb(file, cols, dump);
-  EXPECT_EQ(cells, dump.size() * cols.size());
+  ASSERT_GE(dump.size(), min_rows) << file;
+  for (size_t batch : batches) {
+    SCOPED_TRACE(file + " (batch " + std::to_string(batch) + ")");
+    std::vector<Column> cols;
+    Status st = ReadWholeFile(file, batch, &cols);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_FALSE(cols.empty());
+    size_t cells = ExpectSameAsDuckDb(file, cols, dump);
+    EXPECT_EQ(cells, dump.size() * cols.size());
+  }
 }
 
 class ParquetLegacyMatrix : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
@@ -102,20 +104,19 @@ TEST_P(ParquetLegacyMatrix, MatchesDuckDb) {
                  "--compression " + codec + " --parquet-version " + version + " --row-group-size 2048");
   for (const char* name : {"chroma-embeddings.parquet", "chroma-collections.parquet"}) {
     std::string file = dir + "/" + name;
-    ExpectFileMatchesDuckDb(file, 1000);
+    ExpectFileMatchesDuckDb(file, {1000});
   }
   // What the files really contain, from their page headers.
   PageCensus c = CensusOf(dir + "/chroma-embeddings.parquet");
   EXPECT_GE(c.row_groups, 2u);
   EXPECT_GT(c.dictionary_pages, 0u);
   EXPECT_TRUE(Has(c.data_encodings, kPlainDictionary) || Has(c.data_encodings, kRleDictionary));
+  // DuckDB (1.5) writes DATA_PAGE (v1) headers for both format versions; V2 changes the
+  // encodings. DATA_PAGE_V2 headers are covered by parquet_handmade_test.cc.
+  EXPECT_GT(c.v1_pages, 0u);
   if (version == "v1") {
-    EXPECT_GT(c.v1_pages, 0u);
-    EXPECT_EQ(c.v2_pages, 0u);
     EXPECT_TRUE(Has(c.data_encodings, kPlain));
   } else {
-    EXPECT_GT(c.v2_pages, 0u);
-    EXPECT_EQ(c.v1_pages, 0u);
     EXPECT_TRUE(Has(c.data_encodings, kDeltaLengthByteArray));
     EXPECT_TRUE(Has(c.data_encodings, kByteStreamSplit));
   }
@@ -134,15 +135,15 @@ INSTANTIATE_TEST_SUITE_P(ParquetCodecs, ParquetLegacyMatrix,
                                             ::testing::Values("v1", "v2")),
                          [](const auto& p) { return std::get<0>(p.param) + "_" + std::get<1>(p.param); });
 
-TEST(ParquetReaderTest, ManyPagesAndAnyBatchSize) {
+// DuckDB starts a new data page only every 100 MB, so several pages per chunk are covered by
+// parquet_handmade_test.cc; here: large pages (1536-dim embeddings) read in any batch size.
+TEST(ParquetReaderTest, LargePagesAnyBatchSize) {
   CM_REQUIRE_DUCKDB();
   for (const char* version : {"v1", "v2"}) {
     std::string dir = cm::test::MakeTempDir(std::string("pq-pages-") + version);
-    WriteLegacyDir(dir, 3000, 384, 300000, std::string("--parquet-version ") + version);
+    WriteLegacyDir(dir, 1500, 1536, 300000, std::string("--parquet-version ") + version);
     std::string file = dir + "/chroma-embeddings.parquet";
-    PageCensus c = CensusOf(file);
-    EXPECT_GT(c.max_data_pages_per_chunk, 1u) << "expected a column chunk with several data pages";
-    for (size_t batch : {size_t{1}, size_t{3}, size_t{4096}}) ExpectFileMatchesDuckDb(file, batch);
+    ExpectFileMatchesDuckDb(file, {1, 3, 4096});
   }
 }
 
@@ -164,7 +165,7 @@ TEST(ParquetReaderTest, NumericShapesAndEncodings) {
     SCOPED_TRACE(options);
     std::string file = cm::test::MakeTempDir("pq-numeric") + "/numeric.parquet";
     DuckDbCopy(file, query, options);
-    ExpectFileMatchesDuckDb(file, 777);
+    ExpectFileMatchesDuckDb(file, {777});
     auto reader = FileReader::Open(file);
     ASSERT_TRUE(reader.ok()) << reader.status().ToString();
     const auto& fields = (*reader)->fields();
@@ -216,7 +217,7 @@ TEST(ParquetReaderTest, LegacyFixturesMatchDuckDb) {
       fs::path file = dir / name;
       if (!fs::exists(file)) continue;
       ++files;
-      ExpectFileMatchesDuckDb(file.string(), 500, 0);
+      ExpectFileMatchesDuckDb(file.string(), {500}, 0);
       auto reader = FileReader::Open(file.string());
       ASSERT_TRUE(reader.ok()) << reader.status().ToString();
       if (std::string(name) == "chroma-embeddings.parquet") {

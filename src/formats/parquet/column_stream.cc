@@ -42,6 +42,7 @@ class ColumnStreamImpl final : public ColumnStream {
   // Decompresses `raw` into `buf` (or borrows it when uncompressed) and returns a cursor.
   Status Inflate(ByteCursor raw, uint64_t uncompressed, std::vector<uint8_t>* buf, ByteCursor* out);
   Status CheckFirstEntry(size_t j, uint64_t new_rows) const;
+  Status TooManyRows() const;
   Status WrongKind(const char* wanted) const;
 
   const MappedFile* file_;
@@ -294,6 +295,12 @@ Status ColumnStreamImpl::LoadDataPageV2(const PageHeader& h, ByteCursor raw, uin
   return Status::Ok();
 }
 
+Status ColumnStreamImpl::TooManyRows() const {
+  return Status::Corrupt(fmt::format("{} at offset {}: column '{}' in row group {} holds more than the {} rows the row "
+                                     "group declares", file_->path(), page_offset_, leaf_.name, chunk_->row_group,
+                                     chunk_->num_rows));
+}
+
 Status ColumnStreamImpl::CheckFirstEntry(size_t j, uint64_t new_rows) const {
   if (rep_buf_[j] != 0 && chunk_rows_ + new_rows == 0) {
     return Status::Corrupt(fmt::format("{} at offset {}: column '{}' in row group {}: the first value continues a "
@@ -322,6 +329,7 @@ Status ColumnStreamImpl::ReadDoubleLists(size_t max_rows, DoubleListBatch* out) 
     for (; j < buf_len_; ++j) {
       if (rep_buf_[j] == 0) {
         if (started + new_rows == max_rows) break;
+        if (chunk_rows_ + new_rows == static_cast<uint64_t>(chunk_->num_rows)) return TooManyRows();
         ++new_rows;
       }
       CM_RETURN_IF_ERROR(CheckFirstEntry(j, new_rows));
@@ -363,6 +371,7 @@ Status ColumnStreamImpl::ReadStrings(size_t max_rows, std::vector<std::optional<
     CM_RETURN_IF_ERROR(EnsureEntry(&have));
     if (!have) break;
     size_t take = std::min(buf_len_ - buf_pos_, max_rows - started);
+    if (chunk_rows_ + take > static_cast<uint64_t>(chunk_->num_rows)) return TooManyRows();
     for (size_t i = buf_pos_; i < buf_pos_ + take; ++i) {
       if (def_buf_[i] == leaf_.max_def) {
         std::string s;

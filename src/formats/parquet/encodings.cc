@@ -123,11 +123,12 @@ class ByteStreamSplitDecoder final : public DoubleDecoder {
  public:
   ByteStreamSplitDecoder(PhysicalType type, ByteCursor data) : type_(type), width_(NumericWidth(type)), cur_(data) {}
   Status Next(size_t n, double* out) override {
-    if (cur_.size() % width_ != 0) {
+    // The cursor never advances: the value bytes are everything from its position on.
+    if (cur_.remaining() % width_ != 0) {
       return cur_.Error(fmt::format("BYTE_STREAM_SPLIT data of {} bytes is not a multiple of the {}-byte value width",
-                                    cur_.size(), width_));
+                                    cur_.remaining(), width_));
     }
-    size_t stride = cur_.size() / width_;
+    size_t stride = cur_.remaining() / width_;
     if (n > stride - pos_) {
       return cur_.Error(fmt::format("BYTE_STREAM_SPLIT data holds {} values, {} more were expected after {}", stride,
                                     n, pos_));

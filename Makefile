@@ -1,0 +1,35 @@
+# chroma-migrate: the two commands of the README, and their parts.
+#   make run    install what is needed, build, migrate examples/chroma into ./chroma_migrated, verify
+#   make test   install what the tests need, build, run every test through ctest
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: deps engines build run test test-asan example bench clean
+
+deps:
+	scripts/install-build-deps.sh
+
+engines: deps
+	scripts/install-engines.sh
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+example: engines
+	scripts/make-example.sh examples/chroma
+
+run: build example
+	rm -rf chroma_migrated chroma_migrated.rejects.jsonl
+	$(BUILD)/chroma-migrate --from examples/chroma --to chroma_migrated
+	scripts/verify-example.sh examples/chroma chroma_migrated
+
+test: build engines
+	cd $(BUILD) && CM_REQUIRE_ENGINES=1 ctest --output-on-failure -j 1
+
+test-asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DCM_SANITIZE=ON"
+
+clean:
+	rm -rf build build-asan chroma_migrated chroma_migrated.rejects.jsonl
