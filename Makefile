@@ -22,8 +22,14 @@ example: engines
 
 run: build example
 	rm -rf chroma_migrated chroma_migrated.rejects.jsonl
-	$(BUILD)/chroma-migrate --from examples/chroma --to chroma_migrated
-	scripts/verify-example.sh examples/chroma chroma_migrated
+	@# Exit code 3 means "done, some records rejected": the example has one duplicate id on purpose.
+	$(BUILD)/chroma-migrate --from examples/chroma --to chroma_migrated || [ $$? -eq 3 ]
+	CM_BUILD_DIR=$(abspath $(BUILD)) scripts/verify-example.sh examples/chroma chroma_migrated
+	@echo
+	@echo "Done. Open the result with Chroma 1.x:"
+	@echo '  python:  chromadb.PersistentClient(path="$(CURDIR)/chroma_migrated")'
+	@echo "  server:  chroma run --path $(CURDIR)/chroma_migrated"
+	@echo "Records not migrated (with their reason) are in chroma_migrated.rejects.jsonl."
 
 test: build engines
 	cd $(BUILD) && CM_REQUIRE_ENGINES=1 ctest --output-on-failure -j 1
