@@ -16,6 +16,7 @@
 #include "cli/progress.h"
 #include "pipeline/migrate.h"
 #include "pipeline/migrate_to_server.h"
+#include "pipeline/plan.h"
 
 namespace fs = std::filesystem;
 
@@ -119,6 +120,27 @@ int RunMigrate(const cm::cli::Args& a) {
   return report->records_rejected > 0 ? kExitRejected : kExitOk;
 }
 
+int RunPlan(const cm::cli::Args& a, bool json) {
+  if (a.from.empty()) {
+    std::fprintf(stderr, "chroma-migrate plan: --from is required (see plan --help)\n");
+    return kExitUsage;
+  }
+  auto policies = cm::cli::ToPolicies(a);
+  if (!policies.ok()) return Fail(policies.status());
+  auto from = cm::cli::ToEndpoint(a.from_side, "from");
+  if (!from.ok()) return Fail(from.status());
+  auto source = cm::cli::OpenSource(a.from, from.value());
+  if (!source.ok()) return Fail(source.status());
+  cm::MigrateOptions mo;
+  mo.policies = policies.value();
+  mo.selection = cm::cli::ToSelection(a);
+  mo.batch_rows = a.read_batch;
+  auto plan = cm::PlanMigration(*source.value(), a.to, mo);
+  if (!plan.ok()) return Fail(plan.status());
+  std::fputs(json ? (cm::PlanJson(plan.value()) + "\n").c_str() : cm::PlanText(plan.value()).c_str(), stdout);
+  return plan->ok() ? kExitOk : kExitFailed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,6 +150,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("chroma-migrate ") + CM_VERSION);
   cm::cli::Args a;
   cm::cli::AddEndpointOptions(&app, &a, true);
+  app.require_subcommand(0, 1);
+  cm::cli::Args plan_args;
+  bool plan_json = false;
+  CLI::App* plan = app.add_subcommand("plan", "Read the whole source through the policies and report what a migration would do; writes nothing");
+  cm::cli::AddEndpointOptions(plan, &plan_args, false);
+  plan->add_flag("--json", plan_json, "print the plan as JSON");
+  plan->footer("Examples:\n  chroma-migrate plan --from ./chroma\n  chroma-migrate plan --from ./chroma --to ./chroma_migrated --json\n"
+               "Exit code 0 when nothing stops the migration, 1 otherwise.");
   app.footer(
       "Examples:\n"
       "  chroma-migrate --from ./chroma --to ./chroma_migrated\n"
@@ -141,5 +171,6 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
+  if (plan->parsed()) return RunPlan(plan_args, plan_json);
   return RunMigrate(a);
 }

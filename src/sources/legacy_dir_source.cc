@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "sources/legacy_index_cache.h"
+
 namespace fs = std::filesystem;
 
 namespace cm {
@@ -134,6 +136,39 @@ Status LegacyDirSource::Next(size_t max_rows, std::vector<SourceRecord>* out, bo
                                        kLegacyEmbeddingsFile, embeddings_->num_rows(), next_row_));
   }
   return Status::Ok();
+}
+
+}  // namespace cm
+
+namespace cm {
+
+std::vector<std::string> LegacyDirSource::Diagnostics(const std::map<std::string, uint64_t>& records_per_collection) {
+  std::vector<std::string> notes;
+  auto files = ScanLegacyIndexDir(dir_);
+  for (const auto& [uuid, file] : files) {
+    if (!file.ok()) {
+      notes.push_back(fmt::format("index/ cache for {} is unreadable ({}); it is not needed for the migration",
+                                  uuid, file.status().message()));
+      continue;
+    }
+    auto it = records_per_collection.find(uuid);
+    uint64_t live = file->elements - file->deleted;
+    if (it == records_per_collection.end()) {
+      notes.push_back(fmt::format("index/index_{}.bin holds {} live vectors of a collection that "
+                                  "chroma-collections.parquet does not list (an orphaned cache; ignored)", uuid, live));
+    } else if (live != it->second) {
+      notes.push_back(fmt::format("index/index_{}.bin holds {} live vectors ({} deleted) but the parquet has {} rows "
+                                  "for that collection: the cache is stale; the parquet is migrated", uuid, live,
+                                  file->deleted, it->second));
+    }
+  }
+  for (const auto& [uuid, rows] : records_per_collection) {
+    if (rows > 0 && !files.count(uuid)) {
+      notes.push_back(fmt::format("no index/ cache for collection {} ({} rows): normal after increment_index=False "
+                                  "or a lost cache; the index is rebuilt from the parquet", uuid, rows));
+    }
+  }
+  return notes;
 }
 
 }  // namespace cm

@@ -31,6 +31,7 @@ class LegacyDirSource final : public Source {
   Result<std::vector<SourceCollection>> ListCollections() override;
   Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) override;
   std::optional<uint64_t> TotalRecords() const override;
+  std::vector<std::string> Diagnostics(const std::map<std::string, uint64_t>& records_per_collection) override;
 
  private:
   explicit LegacyDirSource(std::string dir) : dir_(std::move(dir)) {}

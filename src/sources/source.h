@@ -11,6 +11,7 @@
 // Sources open their inputs read-only and never modify them. A Source is used by one thread.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,13 @@ class Source {
   virtual Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) = 0;
   // Records the source expects to produce in total (for progress), if known.
   virtual std::optional<uint64_t> TotalRecords() const { return std::nullopt; }
+  // Findings about the source itself for `plan`, given the records counted per collection key
+  // (e.g. a legacy index/ cache that disagrees with the parquet files). Never fails: a finding
+  // that cannot be made is itself reported as a note.
+  virtual std::vector<std::string> Diagnostics(const std::map<std::string, uint64_t>& records_per_collection) {
+    (void)records_per_collection;
+    return {};
+  }
 };
 
 }  // namespace cm

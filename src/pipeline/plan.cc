@@ -1,0 +1,263 @@
+#include "pipeline/plan.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <unordered_set>
+
+#include "formats/json/json_writer.h"
+#include "io/fs_util.h"
+
+namespace fs = std::filesystem;
+
+namespace cm {
+namespace {
+
+void Note(std::map<std::string, Anomaly>* into, const std::string& code, const std::string& location, uint64_t n = 1) {
+  Anomaly& a = (*into)[code];
+  a.count += n;
+  if (a.examples.size() < kPlanExamples) a.examples.push_back(location);
+}
+
+void AppendAnomalies(std::string* o, const char* key, const std::map<std::string, Anomaly>& m) {
+  *o += ",\"";
+  *o += key;
+  *o += "\":{";
+  bool first = true;
+  for (const auto& [code, a] : m) {
+    if (!first) *o += ",";
+    first = false;
+    AppendJsonString(o, code);
+    *o += fmt::format(":{{\"count\":{},\"examples\":[", a.count);
+    for (size_t i = 0; i < a.examples.size(); ++i) {
+      if (i) *o += ",";
+      AppendJsonString(o, a.examples[i]);
+    }
+    *o += "]}";
+  }
+  *o += "}";
+}
+
+}  // namespace
+
+bool PlanReport::ok() const {
+  if (!destination_problems.empty()) return false;
+  for (const auto& c : collections) {
+    if (!c.problem.empty()) return false;
+  }
+  return true;
+}
+
+Result<PlanReport> PlanMigration(Source& source, const std::string& destination, const MigrateOptions& options) {
+  PlanReport plan;
+  plan.source = source.Describe();
+  PolicyEngine policy(options.policies);
+  CM_ASSIGN_OR_RETURN(auto collections, source.ListCollections());
+  std::map<std::string, size_t> index_of;
+  std::set<std::string> excluded;
+  std::map<std::string, std::string> names;
+  std::map<std::string, std::unordered_set<std::string>> ids;
+  for (const SourceCollection& c : collections) {
+    if (!options.selection.Selected(c.name, c.key)) {
+      excluded.insert(c.key);
+      continue;
+    }
+    CollectionPlan cp;
+    cp.key = c.key;
+    cp.source_name = c.name;
+    cp.name = c.name;
+    ChangeCounts changes;
+    auto spec = policy.ConvertCollection(c, &changes);
+    if (!spec.ok()) {
+      cp.problem = spec.status().message();
+      cp.space = "?";
+    } else {
+      cp.name = spec->name;
+      cp.space = SpaceName(spec->hnsw.space);
+      cp.dimension = spec->dimension;
+      for (const auto& [k, v] : changes) Note(&cp.changes, k, c.location, v);
+      std::string db_name = spec->tenant + "/" + spec->database + "/" + spec->name;
+      if (auto it = names.find(db_name); it != names.end()) {
+        cp.problem = fmt::format("another collection ({}) would also be named \"{}\"; use --rename '{}=new_name'",
+                                 it->second, spec->name, c.key);
+      }
+      names[db_name] = c.location;
+    }
+    index_of[c.key] = plan.collections.size();
+    plan.collections.push_back(std::move(cp));
+  }
+
+  std::vector<SourceRecord> batch;
+  bool done = false;
+  while (!done) {
+    batch.clear();
+    CM_RETURN_IF_ERROR(source.Next(options.batch_rows, &batch, &done));
+    for (const SourceRecord& r : batch) {
+      ++plan.records;
+      auto it = index_of.find(r.collection_key);
+      if (it == index_of.end()) {
+        if (!excluded.count(r.collection_key)) {
+          Note(&plan.orphans, r.collection_key, r.location);
+          ++plan.would_reject;
+        }
+        continue;
+      }
+      CollectionPlan& cp = plan.collections[it->second];
+      ++cp.records;
+      ConvertedRecord conv;
+      ChangeCounts changes;
+      auto why = policy.ConvertRecord(r, &conv, &changes);
+      for (const auto& [k, v] : changes) Note(&cp.changes, k, r.location, v);
+      if (why) {
+        Note(&cp.rejects, why->code, r.location + ": " + why->detail);
+        continue;
+      }
+      ++cp.dimensions[conv.embedding.size()];
+      if (!cp.dimension) cp.dimension = conv.embedding.size();
+      if (conv.embedding.size() != *cp.dimension) {
+        Note(&cp.rejects, "embedding.dimension_mismatch",
+             fmt::format("{}: {} values, the collection has {}", r.location, conv.embedding.size(), *cp.dimension));
+        continue;
+      }
+      if (!ids[r.collection_key].insert(conv.id).second) {
+        const char* code = options.policies.duplicates == DuplicatePolicy::kFirst ? "id.duplicate_ignored"
+                           : options.policies.duplicates == DuplicatePolicy::kLast ? "id.duplicate_superseded"
+                                                                                   : "id.duplicate (--duplicates fail stops the run)";
+        Note(&cp.rejects, code, fmt::format("{}: id \"{}\"", r.location, conv.id));
+        if (options.policies.duplicates == DuplicatePolicy::kFail && cp.problem.empty()) {
+          cp.problem = fmt::format("id \"{}\" appears more than once and --duplicates is fail", conv.id);
+        }
+        continue;
+      }
+      ++cp.would_migrate;
+      cp.bytes_ids += conv.id.size();
+      if (conv.document) cp.bytes_documents += conv.document->size();
+      for (const auto& e : conv.metadata) cp.bytes_metadata += e.key.size() + 16;
+    }
+  }
+  for (auto& cp : plan.collections) {
+    for (const auto& [code, a] : cp.rejects) plan.would_reject += a.count;
+    plan.would_migrate += cp.would_migrate;
+    if (!cp.problem.empty()) continue;
+    size_t dim = cp.dimension.value_or(0);
+    // SQLite: ids, metadata rows, the document twice (metadata + FTS content) plus the trigram
+    // index (about 3x the text); HNSW: vector + 2M level-0 links + label + length per record.
+    uint64_t sqlite = cp.would_migrate * 120 + cp.bytes_ids * 2 + cp.bytes_metadata * 2 + cp.bytes_documents * 5;
+    uint64_t hnsw = cp.would_migrate * (dim * 4 + 32 * 4 + 4 + 8 + 4 + 16);
+    plan.estimated_bytes += sqlite + hnsw;
+    // Measured order of magnitude on 2 cores (bench/): about 2.5 µs per record and dimension to
+    // build the graph, plus 10 µs per record of SQLite work.
+    plan.estimated_seconds += static_cast<double>(cp.would_migrate) * (static_cast<double>(dim) * 2.5e-6 / 2 + 1e-5);
+  }
+  std::map<std::string, uint64_t> per_key;
+  for (const auto& cp : plan.collections) per_key[cp.key] = cp.records;
+  plan.notes = source.Diagnostics(per_key);
+
+  if (!destination.empty() && destination.rfind("http://", 0) != 0 && destination.rfind("https://", 0) != 0) {
+    bool empty_dir = false;
+    auto free = PathIsFree(destination, &empty_dir);
+    if (!free.ok()) {
+      plan.destination_problems.push_back(free.status().message());
+    } else if (!free.value() && !empty_dir) {
+      plan.destination_problems.push_back(fmt::format(
+          "{} exists and is not empty: the migration refuses it unless --overwrite is given", destination));
+    }
+    std::error_code ec;
+    fs::path parent = fs::path(destination).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent, ec)) {
+      plan.destination_problems.push_back(fmt::format("the parent directory {} does not exist", parent.string()));
+    } else {
+      auto space = fs::space(parent.empty() ? "." : parent, ec);
+      if (!ec && space.available < plan.estimated_bytes) {
+        plan.destination_problems.push_back(fmt::format("about {} MiB are needed but only {} MiB are free on {}",
+                                                        plan.estimated_bytes >> 20, space.available >> 20,
+                                                        parent.empty() ? "." : parent.string()));
+      }
+    }
+  }
+  return plan;
+}
+
+std::string PlanText(const PlanReport& p) {
+  std::string o = fmt::format("Source: {}\n", p.source);
+  o += fmt::format("{} records in {} collections; {} would be migrated, {} rejected.\n\n", p.records,
+                   p.collections.size(), p.would_migrate, p.would_reject);
+  for (const auto& c : p.collections) {
+    std::string dims;
+    for (const auto& [d, n] : c.dimensions) dims += fmt::format("{}{}×{}", dims.empty() ? "" : ", ", n, d);
+    o += fmt::format("  {}{}  {} records  space {}  dimensions [{}]\n", c.name,
+                     c.name != c.source_name ? " (was \"" + c.source_name + "\")" : "", c.records, c.space, dims);
+    if (!c.problem.empty()) o += fmt::format("    PROBLEM: {}\n", c.problem);
+    for (const auto& [code, a] : c.changes) {
+      o += fmt::format("    change  {:<38} {:>8}   e.g. {}\n", code, a.count, a.examples.empty() ? "" : a.examples[0]);
+    }
+    for (const auto& [code, a] : c.rejects) {
+      o += fmt::format("    reject  {:<38} {:>8}   e.g. {}\n", code, a.count, a.examples.empty() ? "" : a.examples[0]);
+    }
+  }
+  for (const auto& [key, a] : p.orphans) {
+    o += fmt::format("  {} records belong to collection {}, which the source does not list (rejected); e.g. {}\n",
+                     a.count, key, a.examples[0]);
+  }
+  if (!p.notes.empty()) {
+    o += "\nSource notes:\n";
+    for (const auto& n : p.notes) o += "  " + n + "\n";
+  }
+  if (!p.destination_problems.empty()) {
+    o += "\nDestination problems:\n";
+    for (const auto& n : p.destination_problems) o += "  " + n + "\n";
+  }
+  o += fmt::format("\nEstimate: about {:.0f} MiB on disk, about {:.0f} s on this machine.\n",
+                   static_cast<double>(p.estimated_bytes) / (1 << 20), p.estimated_seconds + 0.5);
+  o += p.ok() ? "Nothing stops this migration.\n" : "Fix the problems above before migrating.\n";
+  return o;
+}
+
+std::string PlanJson(const PlanReport& p) {
+  std::string o = "{\"source\":";
+  AppendJsonString(&o, p.source);
+  o += fmt::format(",\"records\":{},\"would_migrate\":{},\"would_reject\":{},\"estimated_bytes\":{},\"estimated_seconds\":{:.1f},\"ok\":{}",
+                   p.records, p.would_migrate, p.would_reject, p.estimated_bytes, p.estimated_seconds, p.ok() ? "true" : "false");
+  auto strings = [&](const char* key, const std::vector<std::string>& v) {
+    o += ",\"";
+    o += key;
+    o += "\":[";
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) o += ",";
+      AppendJsonString(&o, v[i]);
+    }
+    o += "]";
+  };
+  strings("notes", p.notes);
+  strings("destination_problems", p.destination_problems);
+  AppendAnomalies(&o, "orphans", p.orphans);
+  o += ",\"collections\":[";
+  for (size_t i = 0; i < p.collections.size(); ++i) {
+    const auto& c = p.collections[i];
+    if (i) o += ",";
+    o += "{\"name\":";
+    AppendJsonString(&o, c.name);
+    o += ",\"source_name\":";
+    AppendJsonString(&o, c.source_name);
+    o += ",\"key\":";
+    AppendJsonString(&o, c.key);
+    o += ",\"space\":";
+    AppendJsonString(&o, c.space);
+    o += ",\"problem\":";
+    if (c.problem.empty()) o += "null"; else AppendJsonString(&o, c.problem);
+    o += fmt::format(",\"records\":{},\"would_migrate\":{},\"dimensions\":{{", c.records, c.would_migrate);
+    bool first = true;
+    for (const auto& [d, n] : c.dimensions) {
+      o += fmt::format("{}\"{}\":{}", first ? "" : ",", d, n);
+      first = false;
+    }
+    o += "}";
+    AppendAnomalies(&o, "changes", c.changes);
+    AppendAnomalies(&o, "rejects", c.rejects);
+    o += "}";
+  }
+  o += "]}";
+  return o;
+}
+
+}  // namespace cm
