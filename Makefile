@@ -39,3 +39,6 @@ test-asan:
 
 clean:
 	rm -rf build build-asan chroma_migrated chroma_migrated.rejects.jsonl
+
+bench: build engines
+	CM_BUILD_DIR=$(abspath $(BUILD)) python3 bench/run_bench.py $(BENCH_ARGS)

@@ -30,7 +30,12 @@ extern "C" void OnSignal(int) { g_cancel.store(true); }
 
 int Fail(const cm::Status& s) {
   std::fprintf(stderr, "chroma-migrate: %s\n", s.ToString().c_str());
-  return s.code() == cm::StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+  return kExitFailed;
+}
+
+int Usage(const cm::Status& s) {
+  std::fprintf(stderr, "chroma-migrate: %s\n", s.message().c_str());
+  return kExitUsage;
 }
 
 std::string DefaultRejectsPath(const std::string& to, cm::cli::DestinationKind kind) {
@@ -77,13 +82,13 @@ int RunMigrate(const cm::cli::Args& a) {
     return kExitUsage;
   }
   auto policies = cm::cli::ToPolicies(a);
-  if (!policies.ok()) return Fail(policies.status());
+  if (!policies.ok()) return Usage(policies.status());
   auto from = cm::cli::ToEndpoint(a.from_side, "from");
-  if (!from.ok()) return Fail(from.status());
+  if (!from.ok()) return Usage(from.status());
   auto to = cm::cli::ToEndpoint(a.to_side, "to");
-  if (!to.ok()) return Fail(to.status());
+  if (!to.ok()) return Usage(to.status());
   auto sink = cm::cli::ToSinkOptions(a);
-  if (!sink.ok()) return Fail(sink.status());
+  if (!sink.ok()) return Usage(sink.status());
   auto kind = cm::cli::KindOfDestination(a.to);
 
   auto source = cm::cli::OpenSource(a.from, from.value());
@@ -126,9 +131,9 @@ int RunPlan(const cm::cli::Args& a, bool json) {
     return kExitUsage;
   }
   auto policies = cm::cli::ToPolicies(a);
-  if (!policies.ok()) return Fail(policies.status());
+  if (!policies.ok()) return Usage(policies.status());
   auto from = cm::cli::ToEndpoint(a.from_side, "from");
-  if (!from.ok()) return Fail(from.status());
+  if (!from.ok()) return Usage(from.status());
   auto source = cm::cli::OpenSource(a.from, from.value());
   if (!source.ok()) return Fail(source.status());
   cm::MigrateOptions mo;

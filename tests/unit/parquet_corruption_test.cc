@@ -3,6 +3,8 @@
 // absurd allocation); errors name the file and, for Corrupt, an offset.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <filesystem>
 
 #include "parquet_test_support.h"
@@ -87,6 +89,11 @@ TEST_P(ParquetCorruption, ByteFlipsNeverCrash) {
     }
   }
   EXPECT_GT(failures, bytes_.size());  // most flips must be detected
+  // No flip may make the reader allocate absurdly: the peak of this process (DuckDB runs in a
+  // child) stays far below what a trusted length of ~2^31 would cost.
+  struct rusage usage {};
+  ASSERT_EQ(getrusage(RUSAGE_SELF, &usage), 0);
+  EXPECT_LT(usage.ru_maxrss, 512 * 1024) << "peak RSS " << usage.ru_maxrss << " KiB";
 }
 
 TEST_P(ParquetCorruption, BadMagicAndFooterLengths) {

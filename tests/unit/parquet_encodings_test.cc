@@ -158,7 +158,7 @@ TEST(ParquetEncodingsTest, DeltaBinaryPackedTruncatedAndBadHeaders) {
       EXPECT_EQ(st.code(), StatusCode::kCorrupt) << len;
     }
   }
-  EXPECT_LT(tolerated, 32u);
+  EXPECT_LE(tolerated, 256u);  // at most one miniblock of 32 values x 64 bits
   std::string bad;
   Varint(100, &bad);  // block size not a multiple of the miniblock count * 8
   Varint(3, &bad);

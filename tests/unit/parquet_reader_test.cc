@@ -232,7 +232,7 @@ TEST(ParquetReaderTest, LegacyFixturesMatchDuckDb) {
   EXPECT_GT(files, 0u);
 }
 
-TEST(ParquetReaderTest, MissingFileAndUnknownColumn) {
+TEST(ParquetReaderTest, MissingFileIsNotFound) {
   auto missing = FileReader::Open("/nonexistent/dir/chroma-embeddings.parquet");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);

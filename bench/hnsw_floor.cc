@@ -1,0 +1,135 @@
+// The floor for the persist-dir path: build the same HNSW graph with hnswlib alone, on the same
+// vectors and threads, with nothing else (no SQLite, no files). Also computes exact top-k
+// neighbours for a query set so bench/run_bench.py can measure recall of any index.
+//
+// usage: hnsw_floor LEGACY_DIR SPACE THREADS QUERIES OUT.json
+// Reading the parquet (our reader) is not timed; only the graph build is.
+#include <fmt/format.h>
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "formats/parquet/parquet_reader.h"
+
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 6) {
+    std::fprintf(stderr, "usage: hnsw_floor LEGACY_DIR SPACE THREADS QUERIES OUT.json\n");
+    return 2;
+  }
+  std::string dir = argv[1], space = argv[2];
+  size_t threads = std::stoul(argv[3]), queries = std::stoul(argv[4]);
+  auto reader = cm::parquet::FileReader::Open(dir + "/chroma-embeddings.parquet");
+  if (!reader.ok()) {
+    std::fprintf(stderr, "%s\n", reader.status().ToString().c_str());
+    return 1;
+  }
+  auto emb = (*reader)->OpenColumn("embedding");
+  auto ids = (*reader)->OpenColumn("id");
+  cm::parquet::DoubleListBatch batch;
+  std::vector<std::optional<std::string>> id_values;
+  std::vector<float> data;
+  size_t dim = 0;
+  while (true) {
+    batch.Clear();
+    if (!(*emb)->ReadDoubleLists(65536, &batch).ok() || !(*ids)->ReadStrings(65536, &id_values).ok()) return 1;
+    if (batch.rows() == 0) break;
+    for (size_t r = 0; r < batch.rows(); ++r) {
+      size_t n = batch.offsets[r + 1] - batch.offsets[r];
+      if (dim == 0) dim = n;
+      for (size_t k = batch.offsets[r]; k < batch.offsets[r + 1]; ++k) data.push_back(static_cast<float>(batch.values[k]));
+    }
+  }
+  size_t rows = data.size() / dim;
+  std::vector<float> norms(rows, 1.0f);
+  if (space == "cosine") {
+    for (size_t r = 0; r < rows; ++r) {
+      double s = 0;
+      for (size_t j = 0; j < dim; ++j) s += static_cast<double>(data[r * dim + j]) * data[r * dim + j];
+      norms[r] = static_cast<float>(std::sqrt(s));
+    }
+  }
+  std::unique_ptr<hnswlib::SpaceInterface<float>> sp;
+  if (space == "l2") sp = std::make_unique<hnswlib::L2Space>(dim);
+  else sp = std::make_unique<hnswlib::InnerProductSpace>(dim);
+
+  auto t0 = std::chrono::steady_clock::now();
+  hnswlib::HierarchicalNSW<float> index(sp.get(), rows, 16, 100, 100);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    std::vector<float> buf(dim);
+    for (size_t r; (r = next.fetch_add(1)) < rows;) {
+      const float* v = data.data() + r * dim;
+      if (space == "cosine") {
+        for (size_t j = 0; j < dim; ++j) buf[j] = v[j] / (norms[r] + 1e-30f);
+        v = buf.data();
+      }
+      index.addPoint(v, r + 1);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  double build = Seconds(t0);
+
+  // Query set: stored vectors plus small noise; exact top-10 by brute force.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> noise(0.0f, 0.01f);
+  std::string out = fmt::format("{{\"records\":{},\"dim\":{},\"threads\":{},\"build_seconds\":{:.4f},\"queries\":[", rows, dim,
+                                threads, build);
+  index.setEf(100);
+  size_t hits = 0;
+  for (size_t q = 0; q < queries; ++q) {
+    size_t base = (q * 7919) % rows;
+    std::vector<float> query(data.begin() + static_cast<long>(base * dim), data.begin() + static_cast<long>((base + 1) * dim));
+    for (float& x : query) x += noise(rng);
+    std::vector<float> nq = query;
+    float qn = 0;
+    for (float x : nq) qn += x * x;
+    qn = std::sqrt(qn);
+    std::vector<std::pair<float, size_t>> d(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      const float* v = data.data() + r * dim;
+      float acc = 0;
+      if (space == "l2") {
+        for (size_t j = 0; j < dim; ++j) acc += (v[j] - query[j]) * (v[j] - query[j]);
+      } else {
+        for (size_t j = 0; j < dim; ++j) acc += v[j] * query[j];
+        acc = space == "cosine" ? 1 - acc / (norms[r] * qn + 1e-30f) : 1 - acc;
+      }
+      d[r] = {acc, r};
+    }
+    std::partial_sort(d.begin(), d.begin() + 10, d.end());
+    if (space == "cosine") for (float& x : nq) x /= qn;
+    auto res = index.searchKnn(space == "cosine" ? nq.data() : query.data(), 10);
+    std::vector<size_t> got;
+    while (!res.empty()) { got.push_back(res.top().second - 1); res.pop(); }
+    for (int k = 0; k < 10; ++k) hits += std::count(got.begin(), got.end(), d[k].second);
+    out += fmt::format("{}{{\"vector\":[", q ? "," : "");
+    for (size_t j = 0; j < dim; ++j) out += fmt::format("{}{}", j ? "," : "", query[j]);
+    out += "],\"exact\":[";
+    for (int k = 0; k < 10; ++k) out += fmt::format("{}\"{}\"", k ? "," : "", id_values[d[k].second].value_or(""));
+    out += "]}";
+  }
+  out += fmt::format("],\"floor_recall\":{:.4f}}}\n", queries ? static_cast<double>(hits) / static_cast<double>(queries * 10) : 0.0);
+  std::ofstream(argv[5]) << out;
+  std::printf("hnswlib floor: %zu x %zu built in %.3f s on %zu threads\n", rows, dim, build, threads);
+  return 0;
+}

@@ -1,0 +1,126 @@
+"""make bench: chroma-migrate against its baselines, measured in one run on the same data.
+
+For each size it generates clustered legacy data with DuckDB, then measures
+  * this tool: legacy dir -> persist dir (wall time, peak RSS);
+  * Chroma's own ingest: the same records POSTed to the real Chroma 1.0.19 server's /add in
+    max_batch_size batches (bodies pre-encoded, so only the server is timed);
+  * the floor: the same HNSW graph built by hnswlib alone on the same threads (bench/hnsw_floor);
+  * query recall@10 against exact search for this tool's index and Chroma's own index, both
+    queried through the real server;
+and prints each figure with its ratio. usage: python3 bench/run_bench.py [--sizes 10000x384,...]
+"""
+import argparse
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+BUILD = os.environ.get('CM_BUILD_DIR', os.path.join(ROOT, 'build'))
+OUT = os.path.join(ROOT, 'bench', 'out')
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
+from harness.chroma_server import ChromaServer  # noqa: E402
+
+
+def run_measured(cmd):
+    """Runs cmd; returns (seconds, peak RSS in MiB)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    seconds = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) not in (0, 3):
+        raise SystemExit(f'{cmd} failed: {p.stderr.read().decode()[-2000:]}')
+    return seconds, usage.ru_maxrss / 1024
+
+
+def chroma_ingest(data_dir, work):
+    """Seconds for the real server to ingest every record through /add in max_batch_size batches."""
+    bodies = os.path.join(work, 'bodies')
+    server_dir = os.path.join(work, 'chroma-ingest')
+    shutil.rmtree(server_dir, ignore_errors=True)
+    with ChromaServer(server_dir) as s:
+        batch = s.request('GET', '/pre-flight-checks')['max_batch_size']
+        if not os.path.isdir(bodies):
+            subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_bodies.mjs'), data_dir, str(batch), bodies],
+                           check=True)
+        cid = s.request('POST', f'{s.db()}/collections', {'name': 'bench', 'metadata': {'hnsw:space': 'cosine'}})['id']
+        payloads = []
+        for f in sorted(os.listdir(bodies)):
+            with open(os.path.join(bodies, f), 'rb') as fh:
+                payloads.append(fh.read())
+        conn = http.client.HTTPConnection('127.0.0.1', s.port, timeout=3600)
+        t0 = time.monotonic()
+        for body in payloads:
+            conn.request('POST', f'/api/v2{s.db()}/collections/{cid}/add', body, {'Content-Type': 'application/json'})
+            r = conn.getresponse()
+            r.read()
+            if r.status != 201:
+                raise SystemExit(f'add failed: {r.status}')
+        s.count(cid)  # the first read applies anything still pending
+        seconds = time.monotonic() - t0
+    return seconds, server_dir
+
+
+def recall(persist_dir, queries):
+    with ChromaServer(persist_dir) as s:
+        cid = s.collection('bench')['id']
+        hits = 0
+        for i in range(0, len(queries), 50):
+            chunk = queries[i:i + 50]
+            ids, _ = s.query(cid, [q['vector'] for q in chunk], 10)
+            hits += sum(len(set(got) & set(q['exact'])) for got, q in zip(ids, chunk))
+    return hits / (10 * len(queries))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--sizes', default='10000x384,100000x384,20000x1536')
+    ap.add_argument('--queries', type=int, default=200)
+    args = ap.parse_args()
+    threads = os.cpu_count()
+    rows = []
+    for size in args.sizes.split(','):
+        n, dim = map(int, size.split('x'))
+        work = os.path.join(OUT, size)
+        data = os.path.join(work, 'legacy')
+        os.makedirs(work, exist_ok=True)
+        if not os.path.exists(os.path.join(data, 'chroma-embeddings.parquet')):
+            subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_data.mjs'), data, str(n), str(dim), 'cosine'],
+                           check=True)
+        tool_out = os.path.join(work, 'tool')
+        shutil.rmtree(tool_out, ignore_errors=True)
+        tool_s, tool_rss = run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', tool_out,
+                                         '--progress', 'none', '--quiet'])
+        floor_json = os.path.join(work, 'floor.json')
+        subprocess.run([os.path.join(BUILD, 'hnsw_floor'), data, 'cosine', str(threads), str(args.queries), floor_json],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(floor_json) as f:
+            floor = json.load(f)
+        chroma_s, chroma_dir = chroma_ingest(data, work)
+        r_tool = recall(tool_out, floor['queries'])
+        r_chroma = recall(chroma_dir, floor['queries'])
+        index_mib = n * (dim * 4 + 32 * 4 + 4 + 8 + 4) / 2**20
+        rows.append(dict(size=size, n=n, tool_s=tool_s, tool_rss=tool_rss, chroma_s=chroma_s,
+                         floor_s=floor['build_seconds'], r_tool=r_tool, r_chroma=r_chroma, index_mib=index_mib))
+        print(f'{size}: tool {tool_s:.2f} s ({n / tool_s:,.0f} rec/s, {tool_rss:.0f} MiB peak), '
+              f'Chroma ingest {chroma_s:.2f} s ({n / chroma_s:,.0f} rec/s), hnswlib floor {floor["build_seconds"]:.2f} s, '
+              f'recall tool {r_tool:.3f} / Chroma {r_chroma:.3f}', flush=True)
+    print()
+    print(f'machine: {os.cpu_count()} cores, {os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30:.0f} GiB; '
+          f'{threads} threads')
+    print('| data | this tool | Chroma ingest (HTTP /add) | speed-up (goal ≥ 10×) | hnswlib floor | tool/floor throughput (goal ≥ 0.8) '
+          '| peak RSS / (1.3 × index + 256 MiB) | recall@10 tool / Chroma |')
+    print('|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        budget = 1.3 * r['index_mib'] + 256
+        print(f"| {r['size']} | {r['tool_s']:.2f} s ({r['n'] / r['tool_s']:,.0f}/s) | {r['chroma_s']:.2f} s "
+              f"({r['n'] / r['chroma_s']:,.0f}/s) | {r['chroma_s'] / r['tool_s']:.1f}× | {r['floor_s']:.2f} s | "
+              f"{r['floor_s'] / r['tool_s']:.2f} | {r['tool_rss']:.0f} MiB / {budget:.0f} MiB = {r['tool_rss'] / budget:.2f} | "
+              f"{r['r_tool']:.3f} / {r['r_chroma']:.3f} |")
+
+
+if __name__ == '__main__':
+    main()
