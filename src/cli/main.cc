@@ -14,6 +14,8 @@
 #include "cli/endpoints.h"
 #include "cli/options.h"
 #include "cli/progress.h"
+#include "cli/terminal.h"
+#include "cli/wizard.h"
 #include "pipeline/migrate.h"
 #include "pipeline/migrate_to_server.h"
 #include "pipeline/plan.h"
@@ -22,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitRejected = 3;
+constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitRejected = 3, kExitCancelled = 130;
 
 std::atomic<bool> g_cancel{false};
 
@@ -30,7 +32,7 @@ extern "C" void OnSignal(int) { g_cancel.store(true); }
 
 int Fail(const cm::Status& s) {
   std::fprintf(stderr, "chroma-migrate: %s\n", s.ToString().c_str());
-  return kExitFailed;
+  return s.code() == cm::StatusCode::kCancelled ? kExitCancelled : kExitFailed;
 }
 
 int Usage(const cm::Status& s) {
@@ -72,7 +74,12 @@ void PrintSummary(const cm::MigrationReport& r, const std::string& to, cm::cli::
     std::printf("\nOpen it with Chroma 1.x:\n  python:  chromadb.PersistentClient(path=\"%s\")\n  server:  chroma run --path %s\n",
                 abs.c_str(), abs.c_str());
   } else {
-    std::printf("\nOpen it with: chromadb.HttpClient(host=..., port=...) pointing at %s\n", to.c_str());
+    std::string hostport = to.substr(to.find("://") + 3);
+    std::string host = hostport.substr(0, hostport.rfind(':'));
+    std::string port = hostport.find(':') == std::string::npos ? "8000" : hostport.substr(hostport.rfind(':') + 1);
+    while (!port.empty() && port.back() == '/') port.pop_back();
+    std::printf("\nOpen it with Chroma:\n  python:  chromadb.HttpClient(host=\"%s\", port=%s%s)\n", host.c_str(), port.c_str(),
+                to.rfind("https://", 0) == 0 ? ", ssl=True" : "");
   }
 }
 
@@ -112,6 +119,7 @@ int RunMigrate(const cm::cli::Args& a) {
     dest.destination = a.to;
     dest.overwrite = a.overwrite;
     dest.threads = a.threads;
+    dest.cancel = &g_cancel;
     report = cm::MigrateToPersistDir(*source.value(), dest, mo);
   }
   progress.Finish();
@@ -146,9 +154,42 @@ int RunPlan(const cm::cli::Args& a, bool json) {
   return plan->ok() ? kExitOk : kExitFailed;
 }
 
+int RunWizardFlow() {
+  cm::cli::Terminal term;
+  auto args = cm::cli::RunWizard(term);
+  if (!args) {
+    term.Print("\nCancelled; nothing was written.\n");
+    return kExitCancelled;
+  }
+  auto from = cm::cli::ToEndpoint(args->from_side, "from");
+  if (!from.ok()) return Usage(from.status());
+  auto source = cm::cli::OpenSource(args->from, from.value());
+  if (!source.ok()) return Fail(source.status());
+  cm::MigrateOptions mo;
+  term.Print("\nReading the source to plan the migration...\n");
+  auto plan = cm::PlanMigration(*source.value(), args->to, mo);
+  if (!plan.ok()) return Fail(plan.status());
+  term.Print("\n" + cm::PlanText(plan.value()));
+  if (!plan->ok()) return kExitFailed;
+  auto go = term.Confirm(fmt::format("\nMigrate {} records in {} collections to {} now?", plan->would_migrate,
+                                     plan->collections.size(), args->to), true);
+  if (!go || !*go) {
+    term.Print("Cancelled; nothing was written.\n");
+    return kExitCancelled;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  int rc = RunMigrate(*args);
+  if (rc == kExitOk || rc == kExitRejected) {
+    term.Print("\nThe same migration without questions (secrets shown as ***):\n  " + cm::cli::EquivalentCommand(*args) + "\n");
+  }
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 1) return RunWizardFlow();
   CLI::App app{"chroma-migrate: move Chroma data between storage generations, losslessly and verifiably.\n"
                "Reads Chroma <= 0.3 persist directories and writes Chroma 1.x persist directories that\n"
                "`chroma run --path DIR` and chromadb.PersistentClient(path=DIR) open at once."};

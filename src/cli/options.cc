@@ -24,6 +24,8 @@ void AddSide(CLI::App* app, SideArgs* s, const std::string& side, const std::str
   app->add_option("--" + side + "-basic-auth", s->basic, "user:password for HTTP basic auth");
   app->add_option("--" + side + "-ca-bundle", s->ca_bundle, "CA certificates (PEM) to verify the " + what + "'s TLS certificate");
   app->add_flag("--" + side + "-insecure", s->insecure, "do not verify the " + what + "'s TLS certificate (not recommended)");
+  app->add_option("--" + side + "-timeout", s->timeout, "seconds an HTTP request to the " + what + " may take before it is retried (default 120)")
+      ->check(CLI::Range(0.1, 86400.0));
   if (side == "to") app->add_flag("--to-create-database", s->create_database, "create the destination tenant/database if missing");
 }
 
@@ -120,6 +122,7 @@ Result<EndpointOptions> ToEndpoint(const SideArgs& s, const std::string& prefix)
   if (!s.basic.empty()) e.http.basic_auth = s.basic;
   if (!s.ca_bundle.empty()) e.http.ca_bundle = s.ca_bundle;
   e.http.insecure = s.insecure;
+  if (s.timeout > 0) e.http.timeout_seconds = s.timeout;
   return e;
 }
 

@@ -23,6 +23,7 @@ struct SideArgs {
   std::string ca_bundle;
   bool insecure = false;
   bool create_database = false;
+  double timeout = 0;                // seconds per HTTP request; 0 = the default (120)
 };
 
 struct Args {

@@ -100,6 +100,23 @@ Result<CollectionSpec> PolicyEngine::ConvertCollection(const SourceCollection& c
     if (!params.ok()) return params.status().WithContext(fmt::format("collection \"{}\"", c.name));
     spec.hnsw = params.value();
     for (size_t i = 0; i < ignored.size(); ++i) Count(changes, "collection.unknown_hnsw_key_ignored");
+    // Chroma 0.3 accepted "32" as well as 32; Chroma 1.x validates hnsw:* metadata as numbers, so
+    // the kept keys take the typed values the configuration was built from.
+    for (auto& e : spec.metadata) {
+      auto* text = std::get_if<std::string>(&e.value);
+      if (text == nullptr) continue;
+      const HnswParams& h = spec.hnsw;
+      bool changed = true;
+      if (e.key == "hnsw:M") e.value = h.max_neighbors;
+      else if (e.key == "hnsw:construction_ef") e.value = h.ef_construction;
+      else if (e.key == "hnsw:search_ef") e.value = h.ef_search;
+      else if (e.key == "hnsw:sync_threshold" && h.sync_threshold) e.value = *h.sync_threshold;
+      else if (e.key == "hnsw:batch_size" && h.batch_size) e.value = *h.batch_size;
+      else if (e.key == "hnsw:num_threads" && h.num_threads) e.value = *h.num_threads;
+      else if (e.key == "hnsw:resize_factor" && h.resize_factor) e.value = *h.resize_factor;
+      else changed = false;
+      if (changed) Count(changes, "collection.hnsw_param_text_to_number");
+    }
   }
   return spec;
 }

@@ -211,7 +211,10 @@ Status PersistDirWriter::WriteRows(const std::string& name, const WrittenCollect
       CM_RETURN_IF_ERROR(BindMetadataValue(meta, kUriKey, *records.uris[i]));
       CM_RETURN_IF_ERROR(meta.Run());
     }
-    if (options_.progress && (i + 1) % 4096 == 0) options_.progress(name, "rows", i + 1, records.size());
+    if ((i + 1) % 4096 == 0) {
+      if (options_.cancel && options_.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
+      if (options_.progress) options_.progress(name, "rows", i + 1, records.size());
+    }
   }
   return Status::Ok();
 }
@@ -240,6 +243,7 @@ Status PersistDirWriter::WriteVectorSegment(const CollectionSpec& spec, const Wr
   o.max_neighbors = static_cast<size_t>(spec.hnsw.max_neighbors);
   o.ef_construction = static_cast<size_t>(spec.hnsw.ef_construction);
   o.threads = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  o.cancel = options_.cancel;
   auto progress = [&](size_t done) {
     if (options_.progress) options_.progress(spec.name, "index", done, records.size());
   };
@@ -264,6 +268,7 @@ Status PersistDirWriter::WriteVectorSegment(const CollectionSpec& spec, const Wr
 }
 
 Status PersistDirWriter::Commit() {
+  if (options_.cancel && options_.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
   CM_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   CM_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=DELETE"));
   CM_RETURN_IF_ERROR(db_.Close());

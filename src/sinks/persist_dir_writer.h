@@ -16,6 +16,7 @@
 // Not thread-safe: one writer, one thread calling it (it uses threads internally).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +34,7 @@ struct PersistDirWriterOptions {
   bool overwrite = false;
   size_t threads = 0;  // 0 = all cores
   std::string schema_release = "1.0.0";
+  const std::atomic<bool>* cancel = nullptr;  // set → the current collection stops, Commit never happens
   // Called with (collection name, stage, done, total) while a collection is written.
   std::function<void(const std::string&, const char*, size_t, size_t)> progress;
 };

@@ -173,6 +173,7 @@ TEST(Policies, HnswParamsFromCollectionMetadata) {
   EXPECT_EQ(spec->hnsw.ef_construction, 200);
   EXPECT_EQ(spec->hnsw.ef_search, 50);
   EXPECT_EQ(spec->metadata.size(), 4u);  // the keys stay in metadata, as Chroma keeps them
+  EXPECT_EQ(std::get<int64_t>(spec->metadata[1].value), 32);  // "32" → 32: Chroma 1.x wants numbers
   c.metadata_text = R"({"hnsw:space": "manhattan"})";
   spec = PolicyEngine({}).ConvertCollection(c, nullptr);
   ASSERT_FALSE(spec.ok());

@@ -88,6 +88,7 @@ class HnswIndexImpl final : public HnswIndex {
     auto worker = [&]() {
       std::vector<float> buf(dim_);
       while (true) {
+        if (o.cancel && o.cancel->load()) break;
         size_t start = next.fetch_add(256);
         if (start >= rows) break;
         size_t end = std::min(rows, start + 256);
@@ -121,6 +122,7 @@ class HnswIndexImpl final : public HnswIndex {
     worker();
     for (auto& t : pool) t.join();
     if (!error.empty()) return Status::Internal("hnswlib failed while building the index: " + error);
+    if (o.cancel && o.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
     return Status::Ok();
   }
 

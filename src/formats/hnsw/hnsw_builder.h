@@ -14,6 +14,7 @@
 // HnswIndex is not thread-safe after the build; it owns its graph memory.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,7 @@ struct HnswBuildOptions {
   size_t ef_construction = 100;
   size_t threads = 1;
   uint64_t seed = 100;
+  const std::atomic<bool>* cancel = nullptr;  // checked between chunks; Build then fails with Cancelled
 };
 
 class HnswIndex {

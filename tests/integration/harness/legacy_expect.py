@@ -81,6 +81,21 @@ def metadata(text, nested='json'):
     return out or None
 
 
+HNSW_INT_KEYS = ('hnsw:M', 'hnsw:construction_ef', 'hnsw:search_ef', 'hnsw:sync_threshold', 'hnsw:batch_size',
+                 'hnsw:num_threads')
+
+
+def collection_metadata(text, nested='json'):
+    """Collection metadata: like record metadata, with hnsw:* numbers given as text made numbers."""
+    m = metadata(text, nested)
+    for k in list(m or {}):
+        if k in HNSW_INT_KEYS and isinstance(m[k], str):
+            m[k] = int(float(m[k]))
+        elif k == 'hnsw:resize_factor' and isinstance(m[k], str):
+            m[k] = float(m[k])
+    return m
+
+
 def space_of(collection_metadata_text):
     try:
         m = metadata(collection_metadata_text)
@@ -96,7 +111,7 @@ def expected(collections, embeddings, nested='json', duplicates='last', null_ids
     by_key = {}
     for c in collections:
         by_key[c['uuid']] = {'name': c['name'], 'space': space_of(c['metadata']),
-                             'metadata': metadata(c['metadata'], nested), 'records': {}, 'dim': None}
+                             'metadata': collection_metadata(c['metadata'], nested), 'records': {}, 'dim': None}
     for row in embeddings:
         coll = by_key.get(row['collection_uuid'])
         if coll is None:
