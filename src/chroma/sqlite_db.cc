@@ -87,9 +87,22 @@ std::string_view Stmt::ColumnBlob(int i) const {
 Result<Db> Db::Open(const std::string& path, Mode mode) {
   Db db;
   db.path_ = path;
-  int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags = mode == Mode::kReadWriteCreate ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READONLY;
   flags |= SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &db.db_, flags, nullptr);
+  std::string name = path;
+  if (mode == Mode::kReadOnlyImmutable) {
+    flags |= SQLITE_OPEN_URI;
+    name = "file:";
+    for (char c : path) {  // characters that end or escape a URI path
+      if (c == '%' || c == '?' || c == '#') {
+        name += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+      } else {
+        name += c;
+      }
+    }
+    name += "?mode=ro&immutable=1";
+  }
+  int rc = sqlite3_open_v2(name.c_str(), &db.db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db.db_ ? sqlite3_errmsg(db.db_) : sqlite3_errstr(rc);
     return Status::IoError(fmt::format("{}: cannot open SQLite database: {}", path, msg));

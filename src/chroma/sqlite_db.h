@@ -53,7 +53,9 @@ class Stmt {
 
 class Db {
  public:
-  enum class Mode { kReadOnly, kReadWriteCreate };
+  // kReadOnlyImmutable opens `file:<path>?mode=ro&immutable=1`: no locks, no journal or -shm
+  // files are ever created or read. Only for a file no other process writes (check first).
+  enum class Mode { kReadOnly, kReadWriteCreate, kReadOnlyImmutable };
   static Result<Db> Open(const std::string& path, Mode mode);
 
   Db() = default;

@@ -1,0 +1,79 @@
+// HnswSegmentReader: the four files of a Chroma HNSW segment folder (header.bin,
+// data_level0.bin, length.bin, link_lists.bin; modern-format.md §3), read with our own
+// bounds-checked code (no hnswlib headers here).
+//
+// Open() validates before anything is sized: the header's version and every offset must agree
+// with one another and with the expected dimension, cur_element_count must fit in the files,
+// every level-0 neighbour count must be ≤ maxM0, and link_lists.bin must hold exactly one
+// well-formed entry per element. After a successful Open, slot accessors cannot read out of
+// bounds. Files are memory-mapped read-only; nothing is ever written.
+//
+// Movable, not copyable. After Open, const methods are safe to call from several threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "io/mapped_file.h"
+
+namespace cm {
+
+inline constexpr size_t kHnswHeaderSize = 100;
+inline constexpr size_t kHnswMaxDimension = 1u << 16;
+inline constexpr uint64_t kHnswMaxM0 = 1u << 12;
+
+struct HnswHeader {
+  int32_t version = 0;
+  uint64_t offset_level0 = 0;
+  uint64_t max_elements = 0;
+  uint64_t cur_element_count = 0;
+  uint64_t size_data_per_element = 0;
+  uint64_t label_offset = 0;
+  uint64_t offset_data = 0;
+  int32_t maxlevel = -1;
+  uint32_t enterpoint_node = 0;
+  uint64_t maxM = 0;
+  uint64_t maxM0 = 0;
+  uint64_t M = 0;
+  double mult = 0;
+  uint64_t ef_construction = 0;
+
+  size_t dim() const { return static_cast<size_t>((label_offset - offset_data) / 4); }
+  uint64_t size_links_per_element() const { return maxM * 4 + 4; }
+};
+
+// Parses and validates header.bin. `source` names the file in errors.
+Result<HnswHeader> ParseHnswHeader(std::string_view bytes, std::string_view source);
+
+class HnswSegmentReader {
+ public:
+  // `dir` is the segment folder. `expected_dim` (collections.dimension) must match the header
+  // when given. `need_lengths`: the index is normalised (cosine), so length.bin is required.
+  // NotFound names a missing file; Corrupt names the file, the field or slot and the values.
+  static Result<HnswSegmentReader> Open(const std::string& dir, std::optional<size_t> expected_dim, bool need_lengths);
+
+  const HnswHeader& header() const { return header_; }
+  size_t dim() const { return header_.dim(); }
+  size_t slot_count() const { return static_cast<size_t>(header_.cur_element_count); }
+
+  // Slot i < slot_count(): its external label and whether it carries DELETE_MARK.
+  uint64_t Label(size_t i) const;
+  bool Deleted(size_t i) const;
+  // Copies slot i's dim() floats into out; with `denormalize`, multiplied by length.bin[i]
+  // (cosine indices store unit vectors and the original norm).
+  void ReadVector(size_t i, bool denormalize, float* out) const;
+
+ private:
+  Status CheckLinkLists(const std::string& path) const;
+  const uint8_t* SlotPtr(size_t i) const { return data_.data() + i * header_.size_data_per_element; }
+
+  HnswHeader header_;
+  MappedFile data_;
+  MappedFile lengths_;
+  bool has_lengths_ = false;
+};
+
+}  // namespace cm
