@@ -19,12 +19,13 @@
 #include "pipeline/migrate.h"
 #include "pipeline/migrate_to_server.h"
 #include "pipeline/plan.h"
+#include "pipeline/verify.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitRejected = 3, kExitCancelled = 130;
+constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitRejected = 3, kExitMismatch = 4, kExitCancelled = 130;
 
 std::atomic<bool> g_cancel{false};
 
@@ -83,6 +84,8 @@ void PrintSummary(const cm::MigrationReport& r, const std::string& to, cm::cli::
   }
 }
 
+int VerifyAndPrint(const cm::cli::Args& a, bool json);
+
 int RunMigrate(const cm::cli::Args& a) {
   if (a.from.empty() || a.to.empty()) {
     std::fprintf(stderr, "chroma-migrate: --from and --to are required (see --help, or run without arguments in a terminal)\n");
@@ -107,6 +110,8 @@ int RunMigrate(const cm::cli::Args& a) {
   mo.rejects_path = a.rejects.empty() ? DefaultRejectsPath(a.to, kind) : a.rejects;
   mo.batch_rows = a.read_batch;
   mo.cancel = &g_cancel;
+  if (to->tenant_given) mo.dest_tenant = to->tenant;
+  if (to->database_given) mo.dest_database = to->database;
   cm::ProgressPrinter progress(a.quiet ? "none" : a.progress);
   mo.progress = [&](const std::string& stage, const std::string& coll, uint64_t done, uint64_t total) {
     progress.Update(stage, coll, done, total);
@@ -130,6 +135,11 @@ int RunMigrate(const cm::cli::Args& a) {
     if (!out) return Fail(cm::Status::IoError(fmt::format("{}: cannot write the report", a.report)));
   }
   if (!a.quiet) PrintSummary(report.value(), a.to, kind);
+  if (a.verify) {
+    if (!a.quiet) std::printf("\nVerifying every record against the source...\n");
+    int rc = VerifyAndPrint(a, false);
+    if (rc != kExitOk) return rc;
+  }
   return report->records_rejected > 0 ? kExitRejected : kExitOk;
 }
 
@@ -152,6 +162,36 @@ int RunPlan(const cm::cli::Args& a, bool json) {
   if (!plan.ok()) return Fail(plan.status());
   std::fputs(json ? (cm::PlanJson(plan.value()) + "\n").c_str() : cm::PlanText(plan.value()).c_str(), stdout);
   return plan->ok() ? kExitOk : kExitFailed;
+}
+
+// Compares DST with SRC; prints the result. Returns 0 when identical, 4 on any difference.
+int VerifyAndPrint(const cm::cli::Args& a, bool json) {
+  auto policies = cm::cli::ToPolicies(a);
+  if (!policies.ok()) return Usage(policies.status());
+  auto from = cm::cli::ToEndpoint(a.from_side, "from");
+  if (!from.ok()) return Usage(from.status());
+  auto to = cm::cli::ToEndpoint(a.to_side, "to");
+  if (!to.ok()) return Usage(to.status());
+  auto source = cm::cli::OpenSource(a.from, from.value());
+  if (!source.ok()) return Fail(source.status());
+  auto dest = cm::cli::OpenSource(a.to, to.value());
+  if (!dest.ok()) return Fail(dest.status().WithContext("opening the destination to verify it"));
+  std::unique_ptr<cm::Searcher> searcher;
+  if (cm::cli::KindOfDestination(a.to) == cm::cli::DestinationKind::kPersistDir) {
+    auto s = cm::OpenPersistDirSearcher(a.to);
+    if (!s.ok()) return Fail(s.status());
+    searcher = std::move(s).value();
+  }
+  cm::VerifyOptions vo;
+  vo.policies = policies.value();
+  vo.selection = cm::cli::ToSelection(a);
+  vo.batch_rows = a.read_batch;
+  if (to->tenant_given) vo.dest_tenant = to->tenant;
+  if (to->database_given) vo.dest_database = to->database;
+  auto report = cm::Verify(*source.value(), *dest.value(), searcher.get(), vo);
+  if (!report.ok()) return Fail(report.status());
+  std::fputs(json ? (cm::VerifyJson(report.value()) + "\n").c_str() : cm::VerifyText(report.value()).c_str(), stdout);
+  return report->ok() ? kExitOk : kExitMismatch;
 }
 
 int RunWizardFlow() {
@@ -202,6 +242,15 @@ int main(int argc, char** argv) {
   CLI::App* plan = app.add_subcommand("plan", "Read the whole source through the policies and report what a migration would do; writes nothing");
   cm::cli::AddEndpointOptions(plan, &plan_args, false);
   plan->add_flag("--json", plan_json, "print the plan as JSON");
+  cm::cli::Args verify_args;
+  bool verify_json = false;
+  CLI::App* verify = app.add_subcommand("verify", "Compare every record of DST with SRC (after the same policies); exit 4 on any difference");
+  cm::cli::AddEndpointOptions(verify, &verify_args, false);
+  verify->add_flag("--json", verify_json, "print the result as JSON");
+  verify->footer("Examples:\n  chroma-migrate verify --from ./chroma --to ./chroma_migrated\n"
+                 "Checks ids, documents, metadata values and types, embeddings (float32; cosine within a few ulps),\n"
+                 "space and HNSW parameters, and recall@10 of the destination's index on a sample.\n"
+                 "Exit code 0 when identical, 4 on any difference, 1 when it cannot run.");
   plan->footer("Examples:\n  chroma-migrate plan --from ./chroma\n  chroma-migrate plan --from ./chroma --to ./chroma_migrated --json\n"
                "Exit code 0 when nothing stops the migration, 1 otherwise.");
   app.footer(
@@ -218,5 +267,6 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   if (plan->parsed()) return RunPlan(plan_args, plan_json);
+  if (verify->parsed()) return VerifyAndPrint(verify_args, verify_json);
   return RunMigrate(a);
 }

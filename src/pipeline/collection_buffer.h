@@ -27,6 +27,12 @@ class CollectionBuffer {
   const RecordBatch& records() const { return records_; }
   RecordBatch& mutable_records() { return records_; }
 
+  // Row of `id`, or -1.
+  long Find(const std::string& id) const {
+    auto it = row_of_id_.find(id);
+    return it == row_of_id_.end() ? -1 : static_cast<long>(it->second);
+  }
+
   // Adds a converted record. Returns:
   //   * OK with *displaced empty: stored;
   //   * OK with *displaced set: a record (the old or the new one) not kept, and why;

@@ -52,6 +52,8 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     }
     CollectionReport cr;
     CM_ASSIGN_OR_RETURN(CollectionSpec spec, policy.ConvertCollection(c, &cr.changes));
+    if (options.dest_tenant) spec.tenant = *options.dest_tenant;
+    if (options.dest_database) spec.database = *options.dest_database;
     auto db_name = std::make_pair(spec.tenant + "/" + spec.database, spec.name);
     if (auto it = names_seen.find(db_name); it != names_seen.end()) {
       return Status::InvalidArgument(fmt::format(

@@ -60,6 +60,8 @@ struct MigrateOptions {
   PolicyOptions policies;
   Selection selection;
   std::string rejects_path;
+  // --to-tenant / --to-database: where collections go (otherwise the source's own, or the defaults).
+  std::optional<std::string> dest_tenant, dest_database;
   size_t batch_rows = 8192;
   const std::atomic<bool>* cancel = nullptr;
   // (stage, collection, done, total); stage is "read", "rows" or "index".

@@ -1,0 +1,73 @@
+// Verify: compare a destination with its source, record by record (issue "Trust").
+//
+// The source is read through the same policies as a migration (so the expected records are
+// exactly what a correct migration writes: ids after the NULL-id rule, the last duplicate,
+// converted metadata); the destination is read as a source of its own. For every selected
+// collection it checks: the collection exists, its space and HNSW parameters, the id sets
+// (missing and extra records), documents, URIs, metadata (values *and* types), and embeddings
+// (float32 equality for l2/ip; a few ulps of the norm for cosine, which Chroma stores as unit
+// vector × length). With a Searcher it also measures query parity: recall@10 of the
+// destination's own index against exact search over the source vectors, on a sample.
+// Memory: the expected records of the source (like a persist-dir migration). One thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "pipeline/migrate.h"
+#include "sources/source.h"
+
+namespace cm {
+
+// k nearest record ids in a destination collection (its own index).
+class Searcher {
+ public:
+  virtual ~Searcher() = default;
+  virtual Result<std::vector<std::vector<std::string>>> Query(const CollectionSpec& collection,
+                                                              const std::vector<std::vector<float>>& queries,
+                                                              size_t k) = 0;
+};
+
+// A Searcher over a Chroma persist directory's HNSW segments, loaded with hnswlib.
+Result<std::unique_ptr<Searcher>> OpenPersistDirSearcher(const std::string& dir);
+
+struct VerifyOptions {
+  PolicyOptions policies;
+  Selection selection;
+  std::optional<std::string> dest_tenant, dest_database;  // as MigrateOptions
+  size_t batch_rows = 8192;
+  size_t max_listed = 20;       // differences listed in full
+  size_t recall_queries = 50;   // per collection; 0 = no query parity
+  double min_recall = 0.9;
+};
+
+struct Difference {
+  std::string collection;
+  std::string id;
+  std::string kind;  // "missing", "extra", "document", "metadata", "embedding", "space", ...
+  std::string detail;
+};
+
+struct CollectionCheck {
+  std::string name;
+  uint64_t expected = 0, found = 0, matched = 0;
+  std::optional<double> recall;
+};
+
+struct VerifyReport {
+  std::vector<CollectionCheck> collections;
+  std::vector<Difference> listed;        // the first max_listed differences
+  std::map<std::string, uint64_t> kinds;  // all differences by kind
+  uint64_t differences = 0;
+  bool ok() const { return differences == 0; }
+};
+
+Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searcher, const VerifyOptions& options);
+std::string VerifyText(const VerifyReport& r);
+std::string VerifyJson(const VerifyReport& r);
+
+}  // namespace cm
