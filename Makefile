@@ -12,6 +12,7 @@ deps:
 
 engines: deps
 	scripts/install-engines.sh
+	scripts/install-clickhouse.sh
 
 build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)

@@ -450,6 +450,38 @@ Result<Value> ApiClient::Get(const RemoteCollection& c, std::optional<size_t> li
   return Json(r, fmt::format("collection \"{}\": get (offset {})", c.name, offset));
 }
 
+Result<std::vector<std::vector<std::string>>> ApiClient::Query(const RemoteCollection& c,
+                                                               const std::vector<std::vector<float>>& queries, size_t k) {
+  std::string body = "{\"query_embeddings\":[";
+  for (size_t q = 0; q < queries.size(); ++q) {
+    if (q) body += ",";
+    body += "[";
+    for (size_t j = 0; j < queries[q].size(); ++j) {
+      if (j) body += ",";
+      body += fmt::format("{}", queries[q][j]);  // shortest text that reads back as this float32
+    }
+    body += "]";
+  }
+  body += fmt::format("],\"n_results\":{},\"include\":[\"distances\"]}}", k);
+  CM_ASSIGN_OR_RETURN(HttpResponse r, http_->Request("POST", RecordPath(c, "query"), &body));
+  CM_ASSIGN_OR_RETURN(Value v, Json(r, fmt::format("collection \"{}\": query", c.name)));
+  const Value* ids = v.Find("ids");
+  if (ids == nullptr || !ids->is_array()) {
+    return Status::RemoteError(fmt::format("collection \"{}\": query answer has no ids list", c.name));
+  }
+  std::vector<std::vector<std::string>> out;
+  for (const Value& row : ids->as_array()) {
+    std::vector<std::string> got;
+    if (row.is_array()) {
+      for (const Value& id : row.as_array()) {
+        if (id.is_string()) got.push_back(id.as_string());
+      }
+    }
+    out.push_back(std::move(got));
+  }
+  return out;
+}
+
 Status ApiClient::Persist() {
   if (VersionAtLeast(info_.version, 0, 4, 0) || info_.v2()) return Status::Ok();
   CM_ASSIGN_OR_RETURN(HttpResponse r, http_->Request("POST", "/api/v1/persist", nullptr));

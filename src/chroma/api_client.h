@@ -87,6 +87,9 @@ class ApiClient {
   // POST …/get with limit/offset (or ids) and the given include list; the parsed response.
   Result<Value> Get(const RemoteCollection& c, std::optional<size_t> limit, size_t offset,
                     const std::vector<std::string>& include, const std::vector<std::string>* ids = nullptr);
+  // POST …/query: the ids of the k nearest records for each query vector (verify's query parity).
+  Result<std::vector<std::vector<std::string>>> Query(const RemoteCollection& c, const std::vector<std::vector<float>>& queries,
+                                                      size_t k);
   // For persistence on 0.3 servers (POST /api/v1/persist); a no-op elsewhere.
   Status Persist();
 

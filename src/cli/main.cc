@@ -181,6 +181,10 @@ int VerifyAndPrint(const cm::cli::Args& a, bool json) {
     auto s = cm::OpenPersistDirSearcher(a.to);
     if (!s.ok()) return Fail(s.status());
     searcher = std::move(s).value();
+  } else {
+    auto s = cm::OpenServerSearcher(a.to, to.value());
+    if (!s.ok()) return Fail(s.status());
+    searcher = std::move(s).value();
   }
   cm::VerifyOptions vo;
   vo.policies = policies.value();
@@ -231,8 +235,10 @@ int RunWizardFlow() {
 int main(int argc, char** argv) {
   if (argc == 1) return RunWizardFlow();
   CLI::App app{"chroma-migrate: move Chroma data between storage generations, losslessly and verifiably.\n"
-               "Reads Chroma <= 0.3 persist directories and writes Chroma 1.x persist directories that\n"
-               "`chroma run --path DIR` and chromadb.PersistentClient(path=DIR) open at once."};
+               "Sources: a Chroma <= 0.3 persist directory, a Chroma 0.3 server's ClickHouse, a Chroma 0.4-1.x\n"
+               "persist directory, any Chroma server. Destinations: a new Chroma 1.x persist directory (written\n"
+               "natively; `chroma run --path DIR` and chromadb.PersistentClient(path=DIR) open it at once) or any\n"
+               "Chroma server. Run without arguments in a terminal for a guided wizard."};
   app.set_version_flag("--version", std::string("chroma-migrate ") + CM_VERSION);
   cm::cli::Args a;
   cm::cli::AddEndpointOptions(&app, &a, true);
@@ -255,10 +261,15 @@ int main(int argc, char** argv) {
                "Exit code 0 when nothing stops the migration, 1 otherwise.");
   app.footer(
       "Examples:\n"
-      "  chroma-migrate --from ./chroma --to ./chroma_migrated\n"
-      "  chroma-migrate --from ./chroma --to ./chroma_migrated --rename 'my collection=my_collection' --report run.json\n"
+      "  chroma-migrate --from ./chroma --to ./chroma_migrated --verify\n"
+      "  chroma-migrate --from clickhouse://localhost:8123 --to http://localhost:8000\n"
+      "  chroma-migrate --from ./old_0.4_dir --to https://api.trychroma.com --to-token-header x-chroma-token\n"
+      "      (token from CHROMA_API_KEY) --to-tenant T --to-database D\n"
+      "  chroma-migrate --from http://old-server:8000 --to ./chroma_migrated --report run.json\n"
+      "  chroma-migrate plan --from ./chroma --to ./chroma_migrated\n"
+      "  chroma-migrate verify --from ./chroma --to ./chroma_migrated\n"
       "Exit codes: 0 done; 1 failed; 2 usage; 3 done but some records were rejected (see the rejects file);\n"
-      "4 verification found a difference.");
+      "4 verification found a difference; 130 cancelled.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/endpoint.h"
 #include "core/status.h"
 #include "pipeline/migrate.h"
 #include "sources/source.h"
@@ -34,6 +35,8 @@ class Searcher {
 
 // A Searcher over a Chroma persist directory's HNSW segments, loaded with hnswlib.
 Result<std::unique_ptr<Searcher>> OpenPersistDirSearcher(const std::string& dir);
+// A Searcher that asks a Chroma server (its own index, through the query API).
+Result<std::unique_ptr<Searcher>> OpenServerSearcher(const std::string& url, const EndpointOptions& options);
 
 struct VerifyOptions {
   PolicyOptions policies;

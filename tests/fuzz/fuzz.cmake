@@ -4,6 +4,10 @@
 #   CXX=clang++ cmake -S . -B build-fuzz -DCM_FUZZ=ON && cmake --build build-fuzz --target fuzz_json
 #   build-fuzz/fuzz_json tests/fuzz/corpus/json
 option(CM_FUZZ "Build libFuzzer binaries (needs clang)" OFF)
+if(CM_FUZZ)
+  # Coverage feedback must reach the library the targets exercise, not only the target files.
+  target_compile_options(cm_lib PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+endif()
 file(GLOB CM_FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/*_fuzz.cc)
 foreach(src IN LISTS CM_FUZZ_TARGETS)
   get_filename_component(stem ${src} NAME_WE)
