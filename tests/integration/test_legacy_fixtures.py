@@ -4,7 +4,6 @@ collections, counts, every record (id, document, metadata with types, embedding)
 query recall@10 against exact search. Also: the broken fixtures fail with a clear error naming
 the missing file, and the source is byte-for-byte unchanged.
 """
-import hashlib
 import json
 import os
 import unittest
@@ -18,16 +17,9 @@ LEGACY = os.path.join(engines.FIXTURES, 'legacy')
 BROKEN = os.path.join(engines.FIXTURES, 'broken')
 
 
-def tree_hash(path):
-    h = hashlib.sha256()
-    for root, dirs, files in sorted(os.walk(path)):
-        dirs.sort()
-        for f in sorted(files):
-            p = os.path.join(root, f)
-            h.update(p.encode())
-            with open(p, 'rb') as fh:
-                h.update(fh.read())
-    return h.hexdigest()
+
+
+tree_hash = engines.tree_hash
 
 
 class LegacyFixtures(unittest.TestCase):

@@ -18,7 +18,6 @@
 * The broken fixture without data_level0.bin fails with an error naming that file.
 * The source's bytes are unchanged after every run (sha256 of the tree).
 """
-import hashlib
 import json
 import math
 import os
@@ -36,16 +35,6 @@ BROKEN = os.path.join(engines.FIXTURES, 'broken', 'modern-plagiarism-v1x-pickle-
 SERVER_CANNOT_OPEN = {'chroma-core-example-testdb': 'dev-branch metadb 00004-segment_id fails 1.0.19 migration validation'}
 
 
-def tree_hash(path):
-    h = hashlib.sha256()
-    for root, dirs, files in sorted(os.walk(path)):
-        dirs.sort()
-        for f in sorted(files):
-            p = os.path.join(root, f)
-            h.update(os.path.relpath(p, path).encode())
-            with open(p, 'rb') as fh:
-                h.update(fh.read())
-    return h.hexdigest()
 
 
 def server_copy(src, tag):
@@ -118,6 +107,9 @@ def compare_views(test, got, want, label, check_space=None):
                 test.assertTrue(close(gv, wv), f'{where}/{rid}: embedding differs')
                 test.assertEqual(gd, wd, f'{where}/{rid}: document')
                 test.assertTrue(same_metadata(gm, wm), f'{where}/{rid}: metadata {gm!r} != {wm!r}')
+
+
+tree_hash = engines.tree_hash
 
 
 class ModernBase(unittest.TestCase):

@@ -6,6 +6,7 @@ chroma-migrate wrote. scripts/install-engines.sh installs both. When one is miss
 skipped with the reason, or fails when CM_REQUIRE_ENGINES=1 (as `make test` sets it), so that a
 missing engine can never pass silently.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -95,3 +96,16 @@ def duckdb_dump_legacy(src_dir):
                 row['embedding'] = [special.get(x, x) if isinstance(x, str) else x for x in row['embedding']]
             embs.append(row)
     return colls, embs
+
+
+def tree_hash(path):
+    """sha256 over every file's relative path and bytes below `path` (to prove it was not touched)."""
+    h = hashlib.sha256()
+    for root, dirs, files in sorted(os.walk(path)):
+        dirs.sort()
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            h.update(os.path.relpath(p, path).encode())
+            with open(p, 'rb') as fh:
+                h.update(fh.read())
+    return h.hexdigest()
