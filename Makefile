@@ -25,6 +25,7 @@ run: build example
 	rm -rf chroma_migrated chroma_migrated.rejects.jsonl
 	@# Exit code 3 means "done, some records rejected": the example has one duplicate id on purpose.
 	$(BUILD)/chroma-migrate --from examples/chroma --to chroma_migrated || [ $$? -eq 3 ]
+	$(BUILD)/chroma-migrate verify --from examples/chroma --to chroma_migrated
 	CM_BUILD_DIR=$(abspath $(BUILD)) scripts/verify-example.sh examples/chroma chroma_migrated
 	@echo
 	@echo "Done. Open the result with Chroma 1.x:"

@@ -32,7 +32,8 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
   auto t0 = std::chrono::steady_clock::now();
   MigrationReport report;
   report.source = source.Describe();
-  report.destination = dest.destination;
+  report.destination = fmt::format("Chroma 1.x persist directory {} (schema: Chroma's {} migration set, written natively)",
+                                   dest.destination, dest.schema_release);
   PolicyEngine policy(options.policies);
 
   // 1. Collections: convert and validate all of them before reading a record.
@@ -161,7 +162,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
 }
 
 std::string ReportJson(const MigrationReport& r) {
-  std::string o = "{\"source\":";
+  std::string o = "{\"tool\":\"chroma-migrate " CM_VERSION "\",\"source\":";
   AppendJsonString(&o, r.source);
   o += ",\"destination\":";
   AppendJsonString(&o, r.destination);
