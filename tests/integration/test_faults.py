@@ -1,0 +1,49 @@
+"""Faults at the destination: a full disk (a small tmpfs) and a read-only file system. Each
+must end with a clear error naming the path, exit code 1, and nothing half-written: no
+destination and no staging directory. Mounting needs root; without it the tests skip visibly."""
+import os
+import subprocess
+import unittest
+
+from harness import engines
+
+EXAMPLE = os.path.join(engines.ROOT, 'examples', 'chroma')
+
+
+class Faults(unittest.TestCase):
+    def mount(self, options):
+        point = engines.temp_dir('mnt')
+        p = subprocess.run(['mount', '-t', 'tmpfs', '-o', options, 'tmpfs', point], capture_output=True, text=True)
+        if p.returncode != 0:
+            self.skipTest(f'cannot mount a tmpfs here ({p.stderr.strip()}); run as root')
+        self.addCleanup(subprocess.run, ['umount', '-l', point], capture_output=True)
+        return point
+
+    def setUp(self):
+        engines.require(self, os.path.exists(engines.BINARY), 'the chroma-migrate binary')
+
+    def test_full_disk(self):
+        point = self.mount('size=300k')
+        out = os.path.join(point, 'migrated')
+        p = engines.migrate(EXAMPLE, out, expect_rc=1)
+        self.assertRegex(p.stderr, r'(disk is full|No space left on device)')
+        self.assertIn(point, p.stderr)
+        self.assertEqual(os.listdir(point), [], 'a failed run left files behind')
+
+    def test_read_only_destination(self):
+        point = self.mount('size=10m,ro')
+        out = os.path.join(point, 'migrated')
+        p = engines.migrate(EXAMPLE, out, expect_rc=1)
+        self.assertIn('Read-only file system', p.stderr)
+        self.assertIn(out, p.stderr)
+        self.assertEqual(os.listdir(point), [])
+
+    def test_missing_parent_directory(self):
+        out = os.path.join(engines.temp_dir('faults'), 'no', 'such', 'parent')
+        p = engines.migrate(EXAMPLE, out, expect_rc=1)
+        self.assertIn('the parent directory', p.stderr)
+        self.assertFalse(os.path.exists(os.path.dirname(out)))
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
