@@ -299,3 +299,30 @@ class ServerMadeDirs(ModernBase):
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
+
+
+class ModernFixturesToServer(ModernBase):
+    """Every modern fixture migrated into a running Chroma server (tenant by tenant, database by
+    database) gives the same view as the reference of ModernFixtures."""
+
+    def setUp(self):
+        if not os.path.isdir(MODERN):
+            raise unittest.SkipTest(f'modern fixtures not present at {MODERN}')
+        super().setUp()
+
+    def test_every_fixture_into_a_server(self):
+        for name in sorted(os.listdir(MODERN)):
+            with self.subTest(fixture=name):
+                src = os.path.join(MODERN, name)
+                reference = modern_expect.view(src)
+                before = tree_hash(src)
+                with ChromaServer(os.path.join(engines.temp_dir('modern-dst'), 'server')) as server:
+                    for tenant, database in reference:
+                        p = engines.migrate(src, f'http://127.0.0.1:{server.port}', '--from-tenant', tenant,
+                                            '--from-database', database, '--to-tenant', tenant, '--to-database',
+                                            database, '--to-create-database', '--rejects',
+                                            os.path.join(engines.temp_dir('rejects'), 'r.jsonl'))
+                        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                    got = server_view(server, list(reference) + [('default_tenant', 'default_database')])
+                compare_views(self, got, reference, name + ' (into a server)')
+                self.assertEqual(tree_hash(src), before, f'{name}: the source directory was modified')
