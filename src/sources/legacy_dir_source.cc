@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "sources/legacy_index_cache.h"
@@ -120,10 +121,10 @@ Status LegacyDirSource::Next(size_t max_rows, std::vector<SourceRecord>* out, bo
     r.id = std::move(id[i]);
     r.fallback_id = uuid[i].value_or("");
     r.embedding_is_null = emb.row_is_null[i] != 0;
-    for (uint64_t k = emb.offsets[i]; k < emb.offsets[i + 1]; ++k) {
-      r.embedding.push_back(emb.values[k]);
-      if (emb.value_is_null[k]) ++r.null_elements;
-    }
+    auto first = static_cast<std::ptrdiff_t>(emb.offsets[i]), last = static_cast<std::ptrdiff_t>(emb.offsets[i + 1]);
+    r.embedding.assign(emb.values.begin() + first, emb.values.begin() + last);
+    r.null_elements = static_cast<size_t>(
+        std::count(emb.value_is_null.begin() + first, emb.value_is_null.begin() + last, uint8_t{1}));
     r.document = std::move(doc[i]);
     r.metadata_is_text = true;
     r.metadata_text = std::move(meta[i]);
