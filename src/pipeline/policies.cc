@@ -72,23 +72,11 @@ Result<CollectionSpec> PolicyEngine::ConvertCollection(const SourceCollection& c
         "--rename '{}=new_name'",
         spec.name, c.location.empty() ? c.key : c.location, *problem, c.name.empty() ? c.key : c.name));
   }
-  // Metadata: legacy text or modern value.
-  Value raw;
+  // Metadata: legacy text (decoded once, for the metadata and the hnsw:* keys) or modern value.
+  Value raw = c.metadata;
   std::optional<RejectReason> bad;
-  if (c.metadata_text) {
-    bad = ConvertMetadataText(c.metadata_text, &spec.metadata, changes);
-    if (!bad) {
-      auto parsed = ParseJson(*c.metadata_text);
-      if (parsed.ok()) raw = parsed.value();
-      if (raw.is_string()) {
-        auto inner = ParseJson(raw.as_string());
-        if (inner.ok()) raw = inner.value();
-      }
-    }
-  } else {
-    raw = c.metadata;
-    bad = ConvertMetadataValue(c.metadata, &spec.metadata, changes);
-  }
+  if (c.metadata_text) bad = DecodeMetadataText(c.metadata_text, &raw, changes);
+  if (!bad) bad = ConvertMetadataValue(raw, &spec.metadata, changes);
   if (bad) {
     return Status::InvalidArgument(fmt::format("collection \"{}\" metadata: {} ({})", c.name, bad->detail, bad->code));
   }
@@ -121,9 +109,9 @@ Result<CollectionSpec> PolicyEngine::ConvertCollection(const SourceCollection& c
   return spec;
 }
 
-std::optional<RejectReason> PolicyEngine::ConvertMetadataText(const std::optional<std::string>& text, Metadata* out,
-                                                              ChangeCounts* changes) const {
-  out->clear();
+std::optional<RejectReason> PolicyEngine::DecodeMetadataText(const std::optional<std::string>& text, Value* out,
+                                                             ChangeCounts* changes) const {
+  *out = Value();
   if (!text) return std::nullopt;  // SQL NULL: no metadata
   auto parsed = ParseJson(*text);
   if (!parsed.ok()) {
@@ -139,9 +127,17 @@ std::optional<RejectReason> PolicyEngine::ConvertMetadataText(const std::optiona
     if (inner.ok() && (inner.value().is_object() || inner.value().is_null())) {
       Count(changes, "metadata.double_encoded_decoded");
       v = std::move(inner).value();
-      if (v.is_null()) return std::nullopt;
     }
   }
+  *out = std::move(v);
+  return std::nullopt;
+}
+
+std::optional<RejectReason> PolicyEngine::ConvertMetadataText(const std::optional<std::string>& text, Metadata* out,
+                                                              ChangeCounts* changes) const {
+  out->clear();
+  Value v;
+  if (auto bad = DecodeMetadataText(text, &v, changes)) return bad;
   return ConvertMetadataValue(v, out, changes);
 }
 

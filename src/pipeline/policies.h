@@ -75,6 +75,10 @@ class PolicyEngine {
   std::optional<RejectReason> ConvertMetadataText(const std::optional<std::string>& text, Metadata* out,
                                                   ChangeCounts* changes) const;
   std::optional<RejectReason> ConvertMetadataValue(const Value& v, Metadata* out, ChangeCounts* changes) const;
+  // Legacy metadata text as Python wrote it → a Value: SQL NULL and `null` → Null, a string
+  // holding an object (double-encoded) → that object. Only invalid JSON is an error.
+  std::optional<RejectReason> DecodeMetadataText(const std::optional<std::string>& text, Value* out,
+                                                 ChangeCounts* changes) const;
 
  private:
   std::optional<RejectReason> ConvertEntry(const std::string& key, const Value& v, Metadata* out,
