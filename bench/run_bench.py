@@ -7,15 +7,20 @@ For each size it generates clustered legacy data with DuckDB, then measures
   * the floor: the same HNSW graph built by hnswlib alone on the same threads (bench/hnsw_floor);
   * query recall@10 against exact search for this tool's index and Chroma's own index, both
     queried through the real server;
+  * the server path (sizes in --server-sizes): this tool migrating into a fresh server (wall time,
+    peak RSS) against the server's ceiling: the very request bodies the tool sent (recorded by a
+    proxy in an untimed run), pre-encoded and replayed at the tool's concurrency;
 and prints each figure with its ratio. usage: python3 bench/run_bench.py [--sizes 10000x384,...]
 """
 import argparse
+import concurrent.futures
 import http.client
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
@@ -23,6 +28,9 @@ BUILD = os.environ.get('CM_BUILD_DIR', os.path.join(ROOT, 'build'))
 OUT = os.path.join(ROOT, 'bench', 'out')
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
 from harness.chroma_server import ChromaServer  # noqa: E402
+from harness.proxy import Proxy  # noqa: E402
+
+CONCURRENCY = 4  # chroma-migrate's default --concurrency
 
 
 def run_measured(cmd):
@@ -75,10 +83,69 @@ def recall(persist_dir, queries):
     return hits / (10 * len(queries))
 
 
+def server_path(data, work):
+    """(tool seconds, tool peak RSS MiB, ceiling seconds) for legacy dir -> a fresh server."""
+    tool = os.path.join(BUILD, 'chroma-migrate')
+    rejects = os.path.join(work, 'server.rejects.jsonl')
+    args = ['--progress', 'none', '--quiet', '--concurrency', str(CONCURRENCY), '--rejects', rejects]
+    # 1. Untimed: record what the tool sends.
+    rec_dir = os.path.join(work, 'server-record')
+    shutil.rmtree(rec_dir, ignore_errors=True)
+    with ChromaServer(rec_dir) as s, Proxy(s.port, keep_bodies=True) as p:
+        run_measured([tool, '--from', data, '--to', p.url] + args)
+        exchanges = list(p.exchanges)
+    shutil.rmtree(rec_dir, ignore_errors=True)
+    # 2. Timed: the tool into a fresh server.
+    tool_dir = os.path.join(work, 'server-tool')
+    shutil.rmtree(tool_dir, ignore_errors=True)
+    with ChromaServer(tool_dir) as s:
+        tool_s, tool_rss = run_measured([tool, '--from', data, '--to', f'http://127.0.0.1:{s.port}'] + args)
+    shutil.rmtree(tool_dir, ignore_errors=True)
+    # 3. Timed: the same requests replayed into a fresh server; writes at the same concurrency.
+    ceiling_dir = os.path.join(work, 'server-ceiling')
+    shutil.rmtree(ceiling_dir, ignore_errors=True)
+    writes = [e for e in exchanges if e[0] == 'POST' and e[1].rsplit('/', 1)[-1] in ('add', 'upsert')]
+    others = [e for e in exchanges if e not in writes and e[0] != 'GET']
+    with ChromaServer(ceiling_dir) as s:
+        local = threading.local()
+
+        def send(method, path, body):
+            if not hasattr(local, 'conn'):
+                local.conn = http.client.HTTPConnection('127.0.0.1', s.port, timeout=3600)
+            local.conn.request(method, path, body, {'Content-Type': 'application/json'})
+            r = local.conn.getresponse()
+            return r.status, r.read()
+
+        t0 = time.monotonic()
+        ids = {}
+        for method, path, body, status, resp in others:  # collection creation, in order
+            got_status, got = send(method, path, body)
+            if got_status != status:
+                raise SystemExit(f'replay of {method} {path}: {got_status} (recorded {status})')
+            if path.endswith('/collections') and method == 'POST':
+                ids[json.loads(resp)['id']] = json.loads(got)['id']
+
+        def write(e):
+            path = e[1]
+            for old, new in ids.items():
+                path = path.replace(old, new)
+            got_status, _ = send(e[0], path, e[2])
+            if got_status >= 300:
+                raise SystemExit(f'replay of {e[0]} {path}: {got_status}')
+
+        with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
+            list(pool.map(write, writes))
+        ceiling_s = time.monotonic() - t0
+    shutil.rmtree(ceiling_dir, ignore_errors=True)
+    return tool_s, tool_rss, ceiling_s, sum(len(e[2]) for e in writes)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--sizes', default='10000x384,100000x384,20000x1536')
     ap.add_argument('--queries', type=int, default=200)
+    ap.add_argument('--server-sizes', default='10000x384,100000x384,20000x1536',
+                    help='sizes that also measure the server path (it runs three server ingests)')
     args = ap.parse_args()
     threads = os.cpu_count()
     rows = []
@@ -103,8 +170,14 @@ def main():
         r_tool = recall(tool_out, floor['queries'])
         r_chroma = recall(chroma_dir, floor['queries'])
         index_mib = n * (dim * 4 + 32 * 4 + 4 + 8 + 4) / 2**20
-        rows.append(dict(size=size, n=n, tool_s=tool_s, tool_rss=tool_rss, chroma_s=chroma_s,
-                         floor_s=floor['build_seconds'], r_tool=r_tool, r_chroma=r_chroma, index_mib=index_mib))
+        row = dict(size=size, n=n, tool_s=tool_s, tool_rss=tool_rss, chroma_s=chroma_s,
+                   floor_s=floor['build_seconds'], r_tool=r_tool, r_chroma=r_chroma, index_mib=index_mib)
+        shutil.rmtree(chroma_dir, ignore_errors=True)
+        if size in args.server_sizes.split(','):
+            row['srv_s'], row['srv_rss'], row['ceil_s'], row['srv_bytes'] = server_path(data, work)
+            print(f"{size}: server path: tool {row['srv_s']:.2f} s ({row['srv_rss']:.0f} MiB peak), replay of its "
+                  f"{row['srv_bytes'] / 2**20:.0f} MiB of request bodies {row['ceil_s']:.2f} s", flush=True)
+        rows.append(row)
         print(f'{size}: tool {tool_s:.2f} s ({n / tool_s:,.0f} rec/s, {tool_rss:.0f} MiB peak), '
               f'Chroma ingest {chroma_s:.2f} s ({n / chroma_s:,.0f} rec/s), hnswlib floor {floor["build_seconds"]:.2f} s, '
               f'recall tool {r_tool:.3f} / Chroma {r_chroma:.3f}', flush=True)
@@ -120,6 +193,14 @@ def main():
               f"({r['n'] / r['chroma_s']:,.0f}/s) | {r['chroma_s'] / r['tool_s']:.1f}× | {r['floor_s']:.2f} s | "
               f"{r['floor_s'] / r['tool_s']:.2f} | {r['tool_rss']:.0f} MiB / {budget:.0f} MiB = {r['tool_rss'] / budget:.2f} | "
               f"{r['r_tool']:.3f} / {r['r_chroma']:.3f} |")
+    print()
+    print(f'| data | legacy dir → server, this tool | ceiling: its request bodies replayed ({CONCURRENCY} in flight) '
+          '| tool/ceiling throughput (goal ≥ 0.9) | tool peak RSS (goal ≤ 256 MiB) |')
+    print('|---|---|---|---|---|')
+    for r in rows:
+        if 'srv_s' in r:
+            print(f"| {r['size']} | {r['srv_s']:.2f} s ({r['n'] / r['srv_s']:,.0f}/s) | {r['ceil_s']:.2f} s "
+                  f"({r['n'] / r['ceil_s']:,.0f}/s) | {r['ceil_s'] / r['srv_s']:.2f} | {r['srv_rss']:.0f} MiB |")
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -64,6 +65,17 @@ void MappedFile::Reset() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
   data_ = nullptr;
   size_ = 0;
+}
+
+void MappedFile::Release(uint64_t offset, uint64_t length) const {
+  if (data_ == nullptr || offset >= size_) return;
+  uint64_t end = std::min<uint64_t>(size_, offset + length);
+  auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t first = (offset + page - 1) / page * page;  // the mapping starts page-aligned
+  uint64_t last = end == size_ ? end : end / page * page;
+  if (last <= first) return;
+  // Advice only: a failure changes nothing but the memory footprint.
+  (void)::madvise(const_cast<uint8_t*>(data_) + first, last - first, MADV_DONTNEED);
 }
 
 }  // namespace cm

@@ -30,6 +30,10 @@ class MappedFile {
   size_t size() const { return size_; }
   std::string_view bytes() const { return {reinterpret_cast<const char*>(data_), size_}; }
   ByteCursor cursor() const { return ByteCursor(data_, size_, path_, 0); }
+  // Tells the kernel the bytes [offset, offset + length) will not be needed soon, so the pages
+  // wholly inside the range leave this process's resident memory (streaming a file larger than
+  // memory). Safe even if they are read again: the mapping is read-only and re-reads the file.
+  void Release(uint64_t offset, uint64_t length) const;
 
  private:
   void Reset();

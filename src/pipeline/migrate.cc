@@ -38,7 +38,15 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
 
   // 1. Collections: convert and validate all of them before reading a record.
   CM_ASSIGN_OR_RETURN(auto collections, source.ListCollections());
-  std::map<std::string, std::unique_ptr<CollectionBuffer>> buffers;  // by source key
+  std::unique_ptr<PersistDirWriter> writer;  // declared first: it must outlive the CollectionWriters
+  struct Target {
+    CollectionSpec spec;
+    std::optional<uint64_t> expected;
+    std::unique_ptr<CollectionWriter> writer;
+    std::set<std::string> repeated;          // ids that occur more than once: held back until the end
+    std::unique_ptr<CollectionBuffer> held;  // their current winners (duplicate policy applied)
+  };
+  std::map<std::string, Target> targets;  // by source key
   std::vector<std::string> order;
   std::set<std::string> excluded_keys;
   std::map<std::pair<std::string, std::string>, std::string> names_seen;  // (db, name) -> location
@@ -48,7 +56,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
       excluded_keys.insert(c.key);
       continue;
     }
-    if (buffers.count(c.key)) {
+    if (targets.count(c.key)) {
       return Status::Corrupt(fmt::format("{}: collection id {} appears twice in the source", c.location, c.key));
     }
     CollectionReport cr;
@@ -68,7 +76,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     cr.space = SpaceName(spec.hnsw.space);
     reports[c.key] = cr;
     order.push_back(c.key);
-    buffers[c.key] = std::make_unique<CollectionBuffer>(std::move(spec), options.policies.duplicates);
+    targets[c.key] = Target{std::move(spec), c.expected_count, nullptr, {}, nullptr};
   }
   if (!options.selection.include.empty()) {
     for (const std::string& want : options.selection.include) {
@@ -78,26 +86,52 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     }
   }
 
-  // 2. The destination is checked (and staged) before any record is read.
+  // 2. The destination is checked (and staged) before any record is read; then the census
+  // (counts and repeated ids, for sources whose ids may repeat) sizes each graph.
   dest.progress = [&](const std::string& name, const char* stage, size_t d, size_t t) {
     if (options.progress) options.progress(stage, name, d, t);
   };
-  CM_ASSIGN_OR_RETURN(auto writer, PersistDirWriter::Create(dest));
+  CM_ASSIGN_OR_RETURN(writer, PersistDirWriter::Create(dest));
+  CM_ASSIGN_OR_RETURN(std::optional<IdCensus> census, source.CensusIds());
+  for (const std::string& key : order) {
+    Target& t = targets[key];
+    if (census) {
+      auto n = census->records.find(key);
+      t.expected = n == census->records.end() ? 0 : n->second;
+      if (auto r = census->repeated.find(key); r != census->repeated.end()) t.repeated = std::move(r->second);
+    }
+    if (!t.repeated.empty()) t.held = std::make_unique<CollectionBuffer>(t.spec, options.policies.duplicates);
+    CM_ASSIGN_OR_RETURN(t.writer, writer->BeginCollection(t.spec, t.expected.value_or(0)));
+  }
 
-  // 3. Stream records through the policies into the buffers.
+  // 3. Stream records through the policies into the writers: each record's rows are written and
+  // its vector queued for the graph at once; only records with repeated ids wait.
   RejectsFile rejects(options.rejects_path);
   std::vector<SourceRecord> batch;
   bool done = false;
   auto total = source.TotalRecords();
   auto t_read = std::chrono::steady_clock::now();
+  auto hold = [&](Target& t, const std::string& key, ConvertedRecord conv, const SourceRecord& r) -> Status {
+    CollectionReport& cr = reports[key];
+    std::optional<ConvertedRecord> displaced;
+    std::string displaced_location;
+    std::optional<RejectReason> why;
+    CM_RETURN_IF_ERROR(t.held->Add(std::move(conv), r.location, &displaced, &displaced_location, &why, &cr.changes));
+    if (displaced) {
+      CM_RETURN_IF_ERROR(rejects.AddConverted(t.spec.name, key, displaced_location, *displaced, *why));
+      ++report.rejected_by_reason[why->code];
+      ++cr.rejected;
+    }
+    return Status::Ok();
+  };
   while (!done) {
     if (options.cancel && options.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
     batch.clear();
     CM_RETURN_IF_ERROR(source.Next(options.batch_rows, &batch, &done));
     for (SourceRecord& r : batch) {
       ++report.records_read;
-      auto it = buffers.find(r.collection_key);
-      if (it == buffers.end()) {
+      auto it = targets.find(r.collection_key);
+      if (it == targets.end()) {
         if (excluded_keys.count(r.collection_key)) {
           ++report.records_skipped;
           continue;
@@ -109,42 +143,48 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
         ++report.records_rejected;
         continue;
       }
-      CollectionBuffer& buf = *it->second;
+      Target& t = it->second;
       CollectionReport& cr = reports[r.collection_key];
       ++cr.read;
       ConvertedRecord conv;
-      if (auto why = policy.ConvertRecord(r, &conv, &cr.changes)) {
-        CM_RETURN_IF_ERROR(rejects.AddSource(buf.spec().name, r, *why));
+      std::optional<RejectReason> why = policy.ConvertRecord(r, &conv, &cr.changes);
+      if (!why) why = t.writer->CheckDimension(conv.embedding.size(), r.location);
+      if (why) {
+        CM_RETURN_IF_ERROR(rejects.AddSource(t.spec.name, r, *why));
         ++report.rejected_by_reason[why->code];
         ++cr.rejected;
         continue;
       }
-      std::optional<ConvertedRecord> displaced;
-      std::string displaced_location;
-      std::optional<RejectReason> why;
-      CM_RETURN_IF_ERROR(buf.Add(std::move(conv), r.location, &displaced, &displaced_location, &why, &cr.changes));
-      if (displaced) {
-        CM_RETURN_IF_ERROR(rejects.AddConverted(buf.spec().name, r.collection_key, displaced_location, *displaced, *why));
-        ++report.rejected_by_reason[why->code];
-        ++cr.rejected;
+      if (t.held && t.repeated.count(conv.id)) {
+        CM_RETURN_IF_ERROR(hold(t, r.collection_key, std::move(conv), r));
+      } else {
+        CM_RETURN_IF_ERROR(t.writer->Add(std::move(conv)));
       }
     }
     if (options.progress) options.progress("read", "", report.records_read, total.value_or(0));
   }
   report.seconds_reading = Since(t_read);
 
-  // 4. Write every collection, then commit atomically.
+  // 4. The held records join their collections; each graph is finished and written; commit.
   auto t_write = std::chrono::steady_clock::now();
   for (const std::string& key : order) {
     if (options.cancel && options.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
-    CollectionBuffer& buf = *buffers[key];
+    Target& t = targets[key];
     CollectionReport& cr = reports[key];
-    CM_ASSIGN_OR_RETURN(WrittenCollection w, writer->WriteCollection(buf.spec(), buf.records()));
+    if (t.held) {
+      const RecordBatch& b = t.held->records();
+      for (size_t i = 0; i < b.size(); ++i) {
+        CM_RETURN_IF_ERROR(t.writer->Add(ConvertedRecord{b.ids[i], {b.embedding(i), b.embedding(i) + b.dim},
+                                                         b.documents[i], b.uris[i], b.metadatas[i]}));
+      }
+      t.held.reset();
+    }
+    CM_ASSIGN_OR_RETURN(WrittenCollection w, t.writer->Finish());
     cr.id = w.id;
-    cr.dimension = buf.spec().dimension;
+    cr.dimension = t.writer->spec().dimension;
     cr.migrated = w.records;
     report.records_migrated += w.records;
-    buf.mutable_records() = RecordBatch();  // free memory before the next collection
+    t.writer.reset();
   }
   CM_RETURN_IF_ERROR(writer->Commit());
   CM_RETURN_IF_ERROR(rejects.Commit());

@@ -13,7 +13,13 @@
 // seq_id equals the collection's max_seq_id, and the HNSW segment folder with its pickle.
 // Empty collections get no segment folder and no max_seq_id rows (Chroma's own initial state).
 //
-// Not thread-safe: one writer, one thread calling it (it uses threads internally).
+// Streaming: BeginCollection returns a CollectionWriter; each Add writes the record's SQLite
+// rows at once and hands its vector to the HNSW builder threads (IndexFeeder), so a record is
+// never held after Add returns and memory is the graph plus a bounded queue. Several
+// collections may be open at once (legacy sources interleave them); seq ids are allocated in
+// Add order across all of them.
+//
+// Not thread-safe: one thread calls the writer and its CollectionWriters (threads are internal).
 #pragma once
 
 #include <atomic>
@@ -26,6 +32,7 @@
 #include "core/collection.h"
 #include "core/record.h"
 #include "core/status.h"
+#include "pipeline/policies.h"
 
 namespace cm {
 
@@ -48,28 +55,76 @@ struct WrittenCollection {
   uint64_t last_seq_id = 0;
 };
 
+class IndexFeeder;
+class HnswBuilder;
+class PersistDirWriter;
+
+// Destroy every CollectionWriter before its PersistDirWriter.
+class CollectionWriter {
+ public:
+  ~CollectionWriter();
+  const CollectionSpec& spec() const { return spec_; }
+  // The dimension rule: the first record checked fixes the collection's dimension (unless the
+  // spec has one); a record of another dimension gets a reject reason. `location` names the
+  // record in messages.
+  std::optional<RejectReason> CheckDimension(size_t dim, const std::string& location);
+  // Writes one record whose dimension passed CheckDimension. An id already written to this
+  // collection is an error (callers resolve duplicates first; the database refuses them).
+  Status Add(ConvertedRecord record);
+  uint64_t records() const { return count_; }
+  // Waits for the graph, writes the segment folder, max_seq_id and the sentinel queue row.
+  Result<WrittenCollection> Finish();
+
+ private:
+  friend class PersistDirWriter;
+  CollectionWriter(PersistDirWriter* writer, CollectionSpec spec, uint64_t expected);
+  Status Start();
+  Status Flush();
+  Status WriteRows(const ConvertedRecord& r, int64_t rowid, uint64_t seq_id);
+  Status WriteSegmentFolder();
+
+  PersistDirWriter* writer_;
+  CollectionSpec spec_;
+  uint64_t expected_;
+  std::string first_location_;
+  WrittenCollection w_;
+  uint64_t count_ = 0;
+  std::unique_ptr<HnswBuilder> builder_;
+  std::atomic<uint64_t> inserted_{0};
+  std::vector<std::string> ids_;  // by label - 1, for the pickle
+  std::vector<uint64_t> chunk_labels_;
+  std::vector<float> chunk_vectors_;
+  ConvertedRecord last_;  // for the sentinel queue row
+  uint64_t last_seq_id_ = 0;
+  bool finished_ = false;
+};
+
 class PersistDirWriter {
  public:
   static Result<std::unique_ptr<PersistDirWriter>> Create(const PersistDirWriterOptions& options);
   ~PersistDirWriter();  // removes the staging directory unless Commit() succeeded
 
   const std::string& staging_dir() const { return staging_; }
-  // Writes a whole collection. `records.dim` must equal spec.dimension when records exist.
+  // Writes the collection's rows (failing early on a name taken in its database) and returns
+  // its writer. `expected_records` sizes the graph (0 = unknown; it grows as needed).
+  Result<std::unique_ptr<CollectionWriter>> BeginCollection(const CollectionSpec& spec, uint64_t expected_records);
+  // Writes a whole collection (BeginCollection, Add each row, Finish).
   Result<WrittenCollection> WriteCollection(const CollectionSpec& spec, const RecordBatch& records);
   // Finishes the database, syncs everything and moves the staging directory into place.
   Status Commit();
 
  private:
-  explicit PersistDirWriter(PersistDirWriterOptions options) : options_(std::move(options)) {}
+  friend class CollectionWriter;
+  explicit PersistDirWriter(PersistDirWriterOptions options);
   Status Init();
   Result<std::string> DatabaseId(const std::string& tenant, const std::string& database);
-  Status WriteRows(const std::string& name, const WrittenCollection& w, const RecordBatch& records);
-  Status WriteSentinel(const WrittenCollection& w, const RecordBatch& records);
-  Status WriteVectorSegment(const CollectionSpec& spec, const WrittenCollection& w, const RecordBatch& records);
+  Status Prepare();
 
   PersistDirWriterOptions options_;
   std::string staging_;
   Db db_;
+  Stmt emb_, meta_, fts_;
+  std::unique_ptr<IndexFeeder> feeder_;
   uint64_t next_seq_id_ = 1;
   int64_t next_embedding_rowid_ = 1;
   bool committed_ = false;

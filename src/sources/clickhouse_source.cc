@@ -224,6 +224,23 @@ Result<std::vector<SourceCollection>> ClickHouseSource::ListCollections() {
   return out;
 }
 
+Result<std::optional<IdCensus>> ClickHouseSource::CensusIds() {
+  // Both answers are computed by the server: counts per collection, and only the ids that repeat.
+  IdCensus census;
+  CM_ASSIGN_OR_RETURN(auto counts, SelectRows(fmt::format("SELECT toString(collection_uuid), toString(count()) FROM {} "
+                                                          "GROUP BY collection_uuid FORMAT RowBinary",
+                                                          Table(kEmbeddings)),
+                                              {StringColumn("collection_uuid"), StringColumn("count")}));
+  for (auto& r : counts) census.records[r[0].text] = std::strtoull(r[1].text.c_str(), nullptr, 10);
+  CM_ASSIGN_OR_RETURN(auto repeated,
+                      SelectRows(fmt::format("SELECT toString(collection_uuid) AS c, ifNull(id, toString(uuid)) AS k "
+                                             "FROM {} GROUP BY c, k HAVING count() > 1 FORMAT RowBinary",
+                                             Table(kEmbeddings)),
+                                 {StringColumn("c"), StringColumn("k")}));
+  for (auto& r : repeated) census.repeated[r[0].text].insert(r[1].text);
+  return std::optional<IdCensus>(std::move(census));
+}
+
 std::string ClickHouseSource::Literal(bool uuid_typed, const std::string& value) const {
   return uuid_typed ? "toUUID(" + QuoteString(value) + ")" : QuoteString(value);
 }

@@ -42,6 +42,7 @@ class ClickHouseSource final : public Source {
   std::string Describe() const override;
   Result<std::vector<SourceCollection>> ListCollections() override;
   Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) override;
+  Result<std::optional<IdCensus>> CensusIds() override;
   std::optional<uint64_t> TotalRecords() const override { return total_; }
 
   // The position after the last record returned by Next(): "" before the first one.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include "sources/legacy_index_cache.h"
 
@@ -96,6 +97,61 @@ Result<std::vector<SourceCollection>> LegacyDirSource::ListCollections() {
     out.push_back(std::move(c));
   }
   return out;
+}
+
+Result<std::optional<IdCensus>> LegacyDirSource::CensusIds() {
+  // Pass 1 hashes every (collection, id); only when two hashes meet does pass 2 read the ids
+  // again to find which strings really repeat. Neither pass touches the embedding column.
+  IdCensus census;
+  std::vector<uint64_t> hashes;
+  hashes.reserve(embeddings_->num_rows());
+  auto hash = [](const std::string& key, const std::string& id) {
+    return std::hash<std::string>{}(id) * 0x9E3779B97F4A7C15ULL ^ std::hash<std::string>{}(key);
+  };
+  auto scan = [&](const std::function<void(const std::string& key, const std::string& id)>& visit) -> Status {
+    CM_ASSIGN_OR_RETURN(auto coll, embeddings_->OpenColumn("collection_uuid"));
+    CM_ASSIGN_OR_RETURN(auto uuid, embeddings_->OpenColumn("uuid"));
+    CM_ASSIGN_OR_RETURN(auto id, embeddings_->OpenColumn("id"));
+    std::vector<std::optional<std::string>> c, u, i;
+    for (uint64_t row = 0; row < embeddings_->num_rows();) {
+      c.clear();
+      u.clear();
+      i.clear();
+      CM_RETURN_IF_ERROR(coll->ReadStrings(65536, &c));
+      CM_RETURN_IF_ERROR(uuid->ReadStrings(65536, &u));
+      CM_RETURN_IF_ERROR(id->ReadStrings(65536, &i));
+      if (c.empty() || u.size() != c.size() || i.size() != c.size()) {
+        return Status::Corrupt(fmt::format("{}/{} near row {}: the collection_uuid, uuid and id columns disagree on "
+                                           "the number of rows ({}, {}, {})",
+                                           dir_, kLegacyEmbeddingsFile, row, c.size(), u.size(), i.size()));
+      }
+      for (size_t k = 0; k < c.size(); ++k) {
+        static const std::string kEmpty;
+        visit(c[k] ? *c[k] : kEmpty, i[k] ? *i[k] : (u[k] ? *u[k] : kEmpty));
+      }
+      row += c.size();
+    }
+    return Status::Ok();
+  };
+  CM_RETURN_IF_ERROR(scan([&](const std::string& key, const std::string& id) {
+    ++census.records[key];
+    hashes.push_back(hash(key, id));
+  }));
+  std::sort(hashes.begin(), hashes.end());
+  std::vector<uint64_t> twice;
+  for (size_t k = 1; k < hashes.size(); ++k) {
+    if (hashes[k] == hashes[k - 1] && (twice.empty() || twice.back() != hashes[k])) twice.push_back(hashes[k]);
+  }
+  hashes = {};
+  if (twice.empty()) return std::optional<IdCensus>(std::move(census));
+  std::map<std::pair<std::string, std::string>, uint64_t> seen;
+  CM_RETURN_IF_ERROR(scan([&](const std::string& key, const std::string& id) {
+    if (std::binary_search(twice.begin(), twice.end(), hash(key, id))) ++seen[{key, id}];
+  }));
+  for (const auto& [key_id, n] : seen) {
+    if (n > 1) census.repeated[key_id.first].insert(key_id.second);
+  }
+  return std::optional<IdCensus>(std::move(census));
 }
 
 Status LegacyDirSource::Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) {

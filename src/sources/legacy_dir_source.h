@@ -30,6 +30,7 @@ class LegacyDirSource final : public Source {
   std::string Describe() const override;
   Result<std::vector<SourceCollection>> ListCollections() override;
   Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) override;
+  Result<std::optional<IdCensus>> CensusIds() override;
   std::optional<uint64_t> TotalRecords() const override;
   std::vector<std::string> Diagnostics(const std::map<std::string, uint64_t>& records_per_collection) override;
 

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,15 @@ struct SourceRecord {
   std::string location;
 };
 
+// What a streaming writer needs to know before the first record: how many records each
+// collection will produce, and which ids occur more than once in a collection (those records are
+// held back and resolved by the duplicate policy at the end; every other record is written as it
+// arrives). A record's id here is its id, or its fallback id when the id is NULL.
+struct IdCensus {
+  std::map<std::string, uint64_t> records;                      // by collection key
+  std::map<std::string, std::set<std::string>> repeated;        // collection key → ids seen twice or more
+};
+
 class Source {
  public:
   virtual ~Source() = default;
@@ -58,6 +68,10 @@ class Source {
   virtual Result<std::vector<SourceCollection>> ListCollections() = 0;
   // Appends up to max_rows records to *out; sets *done when the source is exhausted.
   virtual Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) = 0;
+  // Sources whose ids may repeat within a collection (legacy Chroma never enforced uniqueness)
+  // take this census without reading vectors. nullopt: ids are unique per collection by
+  // construction, and SourceCollection::expected_count is the only count there is.
+  virtual Result<std::optional<IdCensus>> CensusIds() { return std::optional<IdCensus>(); }
   // Records the source expects to produce in total (for progress), if known.
   virtual std::optional<uint64_t> TotalRecords() const { return std::nullopt; }
   // Findings about the source itself for `plan`, given the records counted per collection key

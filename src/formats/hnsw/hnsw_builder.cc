@@ -72,43 +72,74 @@ class HnswIndexImpl final : public HnswIndex {
     }
   }
 
-  Status Build(const float* vectors, size_t rows, const HnswBuildOptions& o,
-               const std::function<void(size_t)>& progress) {
+  // An empty graph with room for `capacity` vectors.
+  Status Init(size_t capacity, const HnswBuildOptions& o) {
     try {
-      index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), rows, o.max_neighbors,
+      index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), capacity, o.max_neighbors,
                                                                  o.ef_construction, o.seed);
     } catch (const std::exception& e) {
-      return Status::IoError(fmt::format("cannot allocate an HNSW index of {} × {}: {}", rows, dim_, e.what()));
+      return Status::IoError(fmt::format("cannot allocate an HNSW index of {} × {}: {}", capacity, dim_, e.what()));
     }
-    norms_.assign(rows, 0.0f);
+    norms_.assign(capacity, 0.0f);
+    return Status::Ok();
+  }
+
+  size_t capacity() const { return index_->max_elements_; }
+
+  // Thread-safe (hnswlib's addPoint is; norms_ slots are distinct per label).
+  Status AddOne(const float* v, uint64_t label) {
+    if (label == 0 || label > norms_.size()) {
+      return Status::Internal(fmt::format("HNSW label {} outside 1..{}", label, norms_.size()));
+    }
+    thread_local std::vector<float> buf;
+    if (space_kind_ == Space::kCosine) {
+      double sum = 0;
+      for (size_t j = 0; j < dim_; ++j) sum += static_cast<double>(v[j]) * v[j];
+      // Chroma's hnswlib fork: norm = sqrt(sum); stored = v / (norm + 1e-30).
+      float norm = static_cast<float>(std::sqrt(sum));
+      float inv = 1.0f / (norm + 1e-30f);
+      buf.resize(dim_);
+      for (size_t j = 0; j < dim_; ++j) buf[j] = v[j] * inv;
+      norms_[label - 1] = norm;
+      v = buf.data();
+    }
+    try {
+      index_->addPoint(v, static_cast<hnswlib::labeltype>(label));
+    } catch (const std::exception& e) {
+      return Status::Internal(fmt::format("hnswlib failed to insert label {}: {}", label, e.what()));
+    }
+    return Status::Ok();
+  }
+
+  Status Grow(size_t capacity) {
+    if (capacity <= norms_.size()) return Status::Ok();
+    try {
+      index_->resizeIndex(capacity);
+    } catch (const std::exception& e) {
+      return Status::IoError(fmt::format("cannot grow the HNSW index to {} × {}: {}", capacity, dim_, e.what()));
+    }
+    norms_.resize(capacity, 0.0f);
+    return Status::Ok();
+  }
+
+  Status Build(const float* vectors, size_t rows, const HnswBuildOptions& o,
+               const std::function<void(size_t)>& progress) {
+    CM_RETURN_IF_ERROR(Init(rows, o));
     std::atomic<size_t> next{0};
     std::atomic<size_t> done{0};
     std::mutex error_mu;
-    std::string error;
+    Status error;
     auto worker = [&]() {
-      std::vector<float> buf(dim_);
       while (true) {
         if (o.cancel && o.cancel->load()) break;
         size_t start = next.fetch_add(256);
         if (start >= rows) break;
         size_t end = std::min(rows, start + 256);
         for (size_t r = start; r < end; ++r) {
-          const float* v = vectors + r * dim_;
-          if (space_kind_ == Space::kCosine) {
-            double sum = 0;
-            for (size_t j = 0; j < dim_; ++j) sum += static_cast<double>(v[j]) * v[j];
-            // Chroma's hnswlib fork: norm = sqrt(sum); stored = v / (norm + 1e-30).
-            float norm = static_cast<float>(std::sqrt(sum));
-            float inv = 1.0f / (norm + 1e-30f);
-            for (size_t j = 0; j < dim_; ++j) buf[j] = v[j] * inv;
-            norms_[r] = norm;
-            v = buf.data();
-          }
-          try {
-            index_->addPoint(v, static_cast<hnswlib::labeltype>(r + 1));
-          } catch (const std::exception& e) {
+          Status s = AddOne(vectors + r * dim_, r + 1);
+          if (!s.ok()) {
             std::lock_guard<std::mutex> lock(error_mu);
-            if (error.empty()) error = fmt::format("row {}: {}", r, e.what());
+            if (error.ok()) error = s;
             return;
           }
         }
@@ -121,7 +152,7 @@ class HnswIndexImpl final : public HnswIndex {
     for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
-    if (!error.empty()) return Status::Internal("hnswlib failed while building the index: " + error);
+    CM_RETURN_IF_ERROR(error);
     if (o.cancel && o.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
     return Status::Ok();
   }
@@ -201,7 +232,26 @@ class HnswIndexImpl final : public HnswIndex {
   std::vector<float> norms_;  // by row (label - 1)
 };
 
+class HnswBuilderImpl final : public HnswBuilder {
+ public:
+  explicit HnswBuilderImpl(std::unique_ptr<HnswIndexImpl> index) : index_(std::move(index)) {}
+  size_t capacity() const override { return index_->capacity(); }
+  Status Add(const float* vector, uint64_t label) override { return index_->AddOne(vector, label); }
+  Status Reserve(size_t capacity) override { return index_->Grow(capacity); }
+  std::unique_ptr<HnswIndex> Finish() override { return std::move(index_); }
+
+ private:
+  std::unique_ptr<HnswIndexImpl> index_;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<HnswBuilder>> HnswBuilder::Create(size_t dim, size_t capacity, const HnswBuildOptions& options) {
+  if (dim == 0) return Status::InvalidArgument("an HNSW index needs at least one dimension");
+  auto index = std::make_unique<HnswIndexImpl>(dim, options.space);
+  CM_RETURN_IF_ERROR(index->Init(std::max<size_t>(capacity, 1), options));
+  return std::unique_ptr<HnswBuilder>(std::make_unique<HnswBuilderImpl>(std::move(index)));
+}
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::LoadStockFile(const std::string& path, size_t dim, Space space) {
   auto index = std::make_unique<HnswIndexImpl>(dim, space);

@@ -12,6 +12,9 @@
 //
 // Build() uses `threads` threads calling addPoint concurrently, which hnswlib supports. A
 // HnswIndex is not thread-safe after the build; it owns its graph memory.
+//
+// HnswBuilder is the incremental form the streaming writer uses: vectors are added as they are
+// read, from any number of threads at once, so records never have to be held beside the graph.
 #pragma once
 
 #include <atomic>
@@ -52,6 +55,23 @@ class HnswIndex {
   // k nearest labels of `query` (already in the index's space: not normalised here).
   virtual std::vector<std::pair<float, uint64_t>> Search(const float* query, size_t k, size_t ef) const = 0;
   virtual size_t size() const = 0;
+};
+
+class HnswBuilder {
+ public:
+  // An empty index with room for `capacity` vectors (raise it with Reserve). The memory is
+  // allocated but only touched as vectors arrive.
+  static Result<std::unique_ptr<HnswBuilder>> Create(size_t dim, size_t capacity, const HnswBuildOptions& options);
+  virtual ~HnswBuilder() = default;
+
+  virtual size_t capacity() const = 0;
+  // Inserts `vector` (dim floats as the record holds them; normalised here for cosine) under
+  // `label` (1 ≤ label ≤ capacity, each label once). Safe to call from several threads at once.
+  virtual Status Add(const float* vector, uint64_t label) = 0;
+  // Raises the capacity. Must not run while any Add is running.
+  virtual Status Reserve(size_t capacity) = 0;
+  // The finished index; no Add may be running, and the builder is spent.
+  virtual std::unique_ptr<HnswIndex> Finish() = 0;
 };
 
 }  // namespace cm

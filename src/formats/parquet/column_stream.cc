@@ -148,11 +148,14 @@ Status ColumnStreamImpl::Inflate(ByteCursor raw, uint64_t uncompressed, std::vec
   CM_RETURN_IF_ERROR(Decompress(chunk_->codec, raw.current(), raw.size(), buf->data(), buf->size(), file_->path(),
                                 raw.file_offset()));
   *out = ByteCursor(buf->data(), buf->size(), file_->path(), raw.file_offset());
+  file_->Release(raw.file_offset(), raw.size());  // the compressed bytes are done with
   return Status::Ok();
 }
 
 Status ColumnStreamImpl::LoadPage() {
   uint64_t header_offset = chunk_cur_.file_offset();
+  // Every earlier page of this chunk has been consumed.
+  file_->Release(chunk_->start, header_offset - chunk_->start);
   if (chunk_cur_.empty()) {
     return chunk_cur_.Error(fmt::format("column '{}' chunk ends with {} values still expected", leaf_.name,
                                         chunk_values_left_));

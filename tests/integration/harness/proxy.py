@@ -9,6 +9,8 @@ Faults come from `plan(n, method, path)`, called for request number n (0-based);
   ('drop_after',)   forward, then close the connection without answering (the write happened)
   ('stall', secs)   forward, then wait `secs` before answering (the client should time out)
   ('delay', secs)   wait `secs`, then forward and answer
+With keep_bodies=True it also keeps every forwarded exchange in `exchanges` as (method, path,
+request body, status, response body), so a benchmark can replay exactly what was sent.
 Only 127.0.0.1 is used.
 """
 import http.client
@@ -19,8 +21,9 @@ import time
 
 
 class Proxy:
-    def __init__(self, upstream_port, plan=None):
+    def __init__(self, upstream_port, plan=None, keep_bodies=False):
         self.upstream_port = upstream_port
+        self.exchanges = [] if keep_bodies else None
         self.plan = plan or (lambda n, method, path: None)
         self.requests = []  # (method, path, {header: value}, body bytes)
         self.faults = []    # (n, fault)
@@ -70,6 +73,9 @@ class Proxy:
                 resp = conn.getresponse()
                 data = resp.read()
                 conn.close()
+                if proxy.exchanges is not None:
+                    with proxy.lock:
+                        proxy.exchanges.append((self.command, self.path, body, resp.status, data))
                 if fault and fault[0] == 'drop_after':
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,263 @@
+// CollectionWriter: one collection of a PersistDirWriter, written record by record
+// (persist_dir_writer.h). SQLite rows are written on the caller's thread as records arrive;
+// vectors go in chunks to the IndexFeeder's threads, which build the graph meanwhile.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "chroma/collection_config.h"
+#include "chroma/record_json.h"
+#include "core/uuid.h"
+#include "formats/hnsw/hnsw_builder.h"
+#include "formats/pickle/index_metadata_pickle.h"
+#include "io/fs_util.h"
+#include "sinks/index_feeder.h"
+#include "sinks/persist_dir_writer.h"
+
+namespace cm {
+namespace {
+
+constexpr const char* kVectorSegmentType = "urn:chroma:segment/vector/hnsw-local-persisted";
+constexpr const char* kMetadataSegmentType = "urn:chroma:segment/metadata/sqlite";
+constexpr int kOperationAdd = 0;
+constexpr size_t kChunkRows = 256;
+constexpr uint64_t kInitialCapacity = 1024;  // when the source could not say how many records come
+
+std::string QueueTopic(const std::string& collection_id) {
+  return "persistent://default/default/" + collection_id;
+}
+
+// Binds (key, typed value) into a statement whose parameters 2..6 are
+// key, string_value, int_value, float_value, bool_value.
+Status BindMetadataValue(Stmt& s, const std::string& key, const MetadataValue& v) {
+  CM_RETURN_IF_ERROR(s.BindText(2, key));
+  CM_RETURN_IF_ERROR(s.BindNull(3));
+  CM_RETURN_IF_ERROR(s.BindNull(4));
+  CM_RETURN_IF_ERROR(s.BindNull(5));
+  CM_RETURN_IF_ERROR(s.BindNull(6));
+  if (auto* b = std::get_if<bool>(&v)) return s.BindInt(6, *b ? 1 : 0);
+  if (auto* i = std::get_if<int64_t>(&v)) return s.BindInt(4, *i);
+  if (auto* d = std::get_if<double>(&v)) return s.BindDouble(5, *d);
+  return s.BindText(3, std::get<std::string>(v));
+}
+
+Status WriteFile(const std::string& path, const std::string& bytes) {
+  FILE* f = std::fopen(path.c_str(), "wbx");
+  if (f == nullptr) return Status::IoError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+  size_t n = std::fwrite(bytes.data(), 1, bytes.size(), f);
+  int rc = std::fclose(f);
+  if (n != bytes.size() || rc != 0) return Status::IoError(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
+  return Status::Ok();
+}
+
+}  // namespace
+
+CollectionWriter::CollectionWriter(PersistDirWriter* writer, CollectionSpec spec, uint64_t expected)
+    : writer_(writer), spec_(std::move(spec)), expected_(expected) {}
+
+CollectionWriter::~CollectionWriter() {
+  // Chunks in flight point at builder_: let the workers finish with them first.
+  if (builder_) (void)writer_->feeder_->Drain();
+}
+
+Status CollectionWriter::Start() {
+  Db& db = writer_->db_;
+  w_.id = NewUuidV4();
+  w_.vector_segment = NewUuidV4();
+  w_.metadata_segment = NewUuidV4();
+  CM_ASSIGN_OR_RETURN(std::string database_id, writer_->DatabaseId(spec_.tenant, spec_.database));
+
+  // The dimension is set at Finish, once the records have fixed it.
+  CM_ASSIGN_OR_RETURN(Stmt coll, db.Prepare(
+      "INSERT INTO collections (id, name, dimension, database_id, config_json_str) VALUES (?, ?, NULL, ?, ?)"));
+  CM_RETURN_IF_ERROR(coll.BindText(1, w_.id));
+  CM_RETURN_IF_ERROR(coll.BindText(2, spec_.name));
+  CM_RETURN_IF_ERROR(coll.BindText(3, database_id));
+  CM_RETURN_IF_ERROR(coll.BindText(4, CollectionConfigJson(spec_.hnsw)));
+  Status s = coll.Run();
+  if (!s.ok()) {
+    return s.WithContext(fmt::format("collection \"{}\" (database {}/{})", spec_.name, spec_.tenant, spec_.database));
+  }
+
+  CM_ASSIGN_OR_RETURN(Stmt cmeta, db.Prepare(
+      "INSERT INTO collection_metadata (collection_id, key, str_value, int_value, float_value, bool_value) "
+      "VALUES (?, ?, ?, ?, ?, ?)"));
+  for (const auto& e : spec_.metadata) {
+    CM_RETURN_IF_ERROR(cmeta.BindText(1, w_.id));
+    CM_RETURN_IF_ERROR(BindMetadataValue(cmeta, e.key, e.value));
+    CM_RETURN_IF_ERROR(cmeta.Run());
+  }
+
+  CM_ASSIGN_OR_RETURN(Stmt seg, db.Prepare("INSERT INTO segments (id, type, scope, collection) VALUES (?, ?, ?, ?)"));
+  for (auto [id, type, scope] : {std::tuple{w_.vector_segment, kVectorSegmentType, "VECTOR"},
+                                 std::tuple{w_.metadata_segment, kMetadataSegmentType, "METADATA"}}) {
+    CM_RETURN_IF_ERROR(seg.BindText(1, id));
+    CM_RETURN_IF_ERROR(seg.BindText(2, type));
+    CM_RETURN_IF_ERROR(seg.BindText(3, scope));
+    CM_RETURN_IF_ERROR(seg.BindText(4, w_.id));
+    CM_RETURN_IF_ERROR(seg.Run());
+  }
+  return Status::Ok();
+}
+
+std::optional<RejectReason> CollectionWriter::CheckDimension(size_t dim, const std::string& location) {
+  if (!spec_.dimension) {
+    spec_.dimension = dim;
+    first_location_ = location;
+  }
+  if (dim == *spec_.dimension) return std::nullopt;
+  return RejectReason{"embedding.dimension_mismatch",
+                      fmt::format("the embedding has {} values but collection \"{}\" has dimension {}{}", dim,
+                                  spec_.name, *spec_.dimension,
+                                  first_location_.empty() ? "" : " (set by " + first_location_ + ")")};
+}
+
+Status CollectionWriter::Add(ConvertedRecord r) {
+  if (finished_) return Status::Internal("CollectionWriter::Add after Finish");
+  size_t dim = r.embedding.size();
+  if (!spec_.dimension || dim != *spec_.dimension || dim == 0) {
+    return Status::Internal(fmt::format("collection \"{}\": record \"{}\" has dimension {}, the collection {}",
+                                        spec_.name, r.id, dim, spec_.dimension.value_or(0)));
+  }
+  uint64_t label = count_ + 1;
+  if (!builder_) {
+    HnswBuildOptions o;
+    o.space = spec_.hnsw.space;
+    o.max_neighbors = static_cast<size_t>(spec_.hnsw.max_neighbors);
+    o.ef_construction = static_cast<size_t>(spec_.hnsw.ef_construction);
+    CM_ASSIGN_OR_RETURN(builder_, HnswBuilder::Create(dim, expected_ ? expected_ : kInitialCapacity, o));
+  }
+  if (label > builder_->capacity()) {
+    // More records than the source announced: grow while no insertion runs.
+    CM_RETURN_IF_ERROR(Flush());
+    CM_RETURN_IF_ERROR(writer_->feeder_->Drain());
+    CM_RETURN_IF_ERROR(builder_->Reserve(std::max<uint64_t>(2 * builder_->capacity(), label)));
+  }
+  int64_t rowid = writer_->next_embedding_rowid_++;
+  uint64_t seq_id = writer_->next_seq_id_++;
+  Status s = WriteRows(r, rowid, seq_id);
+  if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\", record id \"{}\"", spec_.name, r.id));
+  ++count_;
+  last_seq_id_ = seq_id;
+  if (w_.first_seq_id == 0) w_.first_seq_id = seq_id;
+  ids_.push_back(r.id);
+  chunk_labels_.push_back(label);
+  chunk_vectors_.insert(chunk_vectors_.end(), r.embedding.begin(), r.embedding.end());
+  if (chunk_labels_.size() == kChunkRows) CM_RETURN_IF_ERROR(Flush());
+  last_ = std::move(r);
+  return Status::Ok();
+}
+
+Status CollectionWriter::Flush() {
+  if (chunk_labels_.empty()) return Status::Ok();
+  IndexFeeder::Chunk c;
+  c.builder = builder_.get();
+  c.inserted = &inserted_;
+  c.labels = std::move(chunk_labels_);
+  c.vectors = std::move(chunk_vectors_);
+  c.dim = *spec_.dimension;
+  chunk_labels_ = {};
+  chunk_vectors_ = {};
+  chunk_labels_.reserve(kChunkRows);
+  chunk_vectors_.reserve(kChunkRows * c.dim);
+  return writer_->feeder_->Submit(std::move(c));
+}
+
+Status CollectionWriter::WriteRows(const ConvertedRecord& r, int64_t rowid, uint64_t seq_id) {
+  Stmt& emb = writer_->emb_;
+  Stmt& meta = writer_->meta_;
+  Stmt& fts = writer_->fts_;
+  CM_RETURN_IF_ERROR(emb.BindInt(1, rowid));
+  CM_RETURN_IF_ERROR(emb.BindText(2, w_.metadata_segment));
+  CM_RETURN_IF_ERROR(emb.BindText(3, r.id));
+  CM_RETURN_IF_ERROR(emb.BindInt(4, static_cast<int64_t>(seq_id)));
+  CM_RETURN_IF_ERROR(emb.Run());
+  for (const auto& e : r.metadata) {
+    CM_RETURN_IF_ERROR(meta.BindInt(1, rowid));
+    CM_RETURN_IF_ERROR(BindMetadataValue(meta, e.key, e.value));
+    CM_RETURN_IF_ERROR(meta.Run());
+  }
+  if (r.document) {
+    CM_RETURN_IF_ERROR(meta.BindInt(1, rowid));
+    CM_RETURN_IF_ERROR(BindMetadataValue(meta, kDocumentKey, *r.document));
+    CM_RETURN_IF_ERROR(meta.Run());
+    CM_RETURN_IF_ERROR(fts.BindInt(1, rowid));
+    CM_RETURN_IF_ERROR(fts.BindText(2, *r.document));
+    CM_RETURN_IF_ERROR(fts.Run());
+  }
+  if (r.uri) {
+    CM_RETURN_IF_ERROR(meta.BindInt(1, rowid));
+    CM_RETURN_IF_ERROR(BindMetadataValue(meta, kUriKey, *r.uri));
+    CM_RETURN_IF_ERROR(meta.Run());
+  }
+  return Status::Ok();
+}
+
+Result<WrittenCollection> CollectionWriter::Finish() {
+  if (finished_) return Status::Internal("CollectionWriter::Finish twice");
+  finished_ = true;
+  Db& db = writer_->db_;
+  w_.records = count_;
+  if (spec_.dimension) {
+    CM_ASSIGN_OR_RETURN(Stmt dim, db.Prepare("UPDATE collections SET dimension = ? WHERE id = ?"));
+    CM_RETURN_IF_ERROR(dim.BindInt(1, static_cast<int64_t>(*spec_.dimension)));
+    CM_RETURN_IF_ERROR(dim.BindText(2, w_.id));
+    CM_RETURN_IF_ERROR(dim.Run());
+  }
+  if (count_ == 0) return w_;
+  w_.last_seq_id = last_seq_id_;
+  CM_RETURN_IF_ERROR(Flush());
+  // The graph lags behind the rows by at most the feeder's queue: wait for it.
+  const auto& progress = writer_->options_.progress;
+  while (!writer_->feeder_->WaitIdle(std::chrono::milliseconds(200))) {
+    if (progress) progress(spec_.name, "index", inserted_.load(std::memory_order_relaxed), count_);
+  }
+  Status drained = writer_->feeder_->Drain();
+  CM_RETURN_IF_ERROR(drained.WithContext(fmt::format("collection \"{}\"", spec_.name)));
+  if (progress) progress(spec_.name, "index", count_, count_);
+  CM_RETURN_IF_ERROR(WriteSegmentFolder().WithContext(fmt::format("collection \"{}\"", spec_.name)));
+
+  // max_seq_id only now that the segment folder and its pickle exist (§4.3 rule 3).
+  CM_ASSIGN_OR_RETURN(Stmt maxseq, db.Prepare("INSERT INTO max_seq_id (segment_id, seq_id) VALUES (?, ?)"));
+  for (const std::string& segment : {w_.metadata_segment, w_.vector_segment}) {
+    CM_RETURN_IF_ERROR(maxseq.BindText(1, segment));
+    CM_RETURN_IF_ERROR(maxseq.BindInt(2, static_cast<int64_t>(w_.last_seq_id)));
+    CM_RETURN_IF_ERROR(maxseq.Run());
+  }
+  // The last record again, as the queue row with seq_id = max_seq_id: Chroma allocates the next
+  // seq_id as max(seq_id)+1, so without it new writes would reuse ids ≤ max_seq_id and be
+  // skipped, then purged (modern-format.md §4.3 rule 1).
+  CM_ASSIGN_OR_RETURN(Stmt q, db.Prepare(
+      "INSERT INTO embeddings_queue (seq_id, operation, topic, id, vector, encoding, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  CM_RETURN_IF_ERROR(q.BindInt(1, static_cast<int64_t>(w_.last_seq_id)));
+  CM_RETURN_IF_ERROR(q.BindInt(2, kOperationAdd));
+  CM_RETURN_IF_ERROR(q.BindText(3, QueueTopic(w_.id)));
+  CM_RETURN_IF_ERROR(q.BindText(4, last_.id));
+  CM_RETURN_IF_ERROR(q.BindBlob(5, last_.embedding.data(), last_.embedding.size() * sizeof(float)));
+  CM_RETURN_IF_ERROR(q.BindText(6, "FLOAT32"));
+  CM_RETURN_IF_ERROR(q.BindText(7, MetadataJson(last_.metadata, last_.document, last_.uri)));
+  CM_RETURN_IF_ERROR(q.Run());
+  return w_;
+}
+
+Status CollectionWriter::WriteSegmentFolder() {
+  std::unique_ptr<HnswIndex> index = builder_->Finish();
+  builder_.reset();
+  std::string dir = writer_->staging_ + "/" + w_.vector_segment;
+  CM_RETURN_IF_ERROR(MakeDir(dir));
+  CM_RETURN_IF_ERROR(index->WriteChromaSegment(dir));
+  index.reset();
+
+  IndexMetadata meta;
+  meta.dimensionality = static_cast<int64_t>(*spec_.dimension);
+  meta.total_elements_added = static_cast<uint32_t>(count_);
+  meta.id_to_label.reserve(ids_.size());
+  for (size_t i = 0; i < ids_.size(); ++i) meta.id_to_label.emplace_back(std::move(ids_[i]), static_cast<uint32_t>(i + 1));
+  ids_ = {};
+  return WriteFile(dir + "/index_metadata.pickle", EncodeIndexMetadataPickle(meta));
+}
+
+}  // namespace cm
