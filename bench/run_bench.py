@@ -118,17 +118,21 @@ def server_path(data, work):
 
         t0 = time.monotonic()
         ids = {}
-        for method, path, body, status, resp in others:  # collection creation, in order
-            got_status, got = send(method, path, body)
+
+        def mapped(path):
+            for old, new in ids.items():
+                path = path.replace(old, new)
+            return path
+
+        for method, path, body, status, resp in others:  # collection creation and updates, in order
+            got_status, got = send(method, mapped(path), body)
             if got_status != status:
                 raise SystemExit(f'replay of {method} {path}: {got_status} (recorded {status})')
             if path.endswith('/collections') and method == 'POST':
                 ids[json.loads(resp)['id']] = json.loads(got)['id']
 
         def write(e):
-            path = e[1]
-            for old, new in ids.items():
-                path = path.replace(old, new)
+            path = mapped(e[1])
             got_status, _ = send(e[0], path, e[2])
             if got_status >= 300:
                 raise SystemExit(f'replay of {e[0]} {path}: {got_status}')

@@ -1,0 +1,143 @@
+// The streaming persist-dir writer, read back with this project's own modern reader
+// (ModernDirSource, which the integration tests check against the real Chroma server):
+// collections written interleaved, a graph that starts too small and grows, cosine and l2,
+// documents, URIs and typed metadata. Also the incremental HnswBuilder's bounds and the
+// IndexFeeder's error path.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "formats/hnsw/hnsw_builder.h"
+#include "sinks/index_feeder.h"
+#include "sinks/persist_dir_writer.h"
+#include "sources/modern_dir_source.h"
+#include "test_env.h"
+
+namespace cm {
+namespace {
+
+ConvertedRecord MakeRecord(const std::string& id, size_t dim, std::mt19937& rng, size_t i) {
+  std::normal_distribution<float> x(0.0f, 1.0f);
+  ConvertedRecord r;
+  r.id = id;
+  for (size_t j = 0; j < dim; ++j) r.embedding.push_back(x(rng));
+  if (i % 3 != 0) r.document = "document " + id;
+  if (i % 5 == 0) r.uri = "s3://bucket/" + id;
+  r.metadata = {{"i", static_cast<int64_t>(i)}, {"even", i % 2 == 0}, {"x", 0.5 * static_cast<double>(i)},
+                {"name", std::string("n") + id}};
+  return r;
+}
+
+TEST(PersistDirWriter, InterleavedCollectionsGrowingGraphReadBack) {
+  std::string root = test::MakeTempDir("writer");
+  PersistDirWriterOptions o;
+  o.destination = root + "/out";
+  o.threads = 2;
+  auto w = PersistDirWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  CollectionSpec a, b;
+  a.name = "alpha";
+  a.hnsw.space = Space::kCosine;
+  b.name = "beta";
+  b.hnsw.space = Space::kL2;
+  // alpha announces nothing (its graph starts at 1024 and must grow); beta announces its size.
+  const size_t na = 2600, nb = 700, dim_a = 12, dim_b = 5;
+  auto ca = (*w)->BeginCollection(a, 0);
+  auto cb = (*w)->BeginCollection(b, nb);
+  ASSERT_TRUE(ca.ok() && cb.ok());
+  std::mt19937 rng(3);
+  std::map<std::string, ConvertedRecord> want;
+  for (size_t i = 0, ia = 0, ib = 0; ia < na || ib < nb; ++i) {
+    bool to_a = ia < na && (ib >= nb || i % 4 != 3);
+    CollectionWriter& c = to_a ? **ca : **cb;
+    std::string id = (to_a ? "a" : "b") + std::to_string(to_a ? ia++ : ib++);
+    ConvertedRecord r = MakeRecord(id, to_a ? dim_a : dim_b, rng, i);
+    ASSERT_FALSE(c.CheckDimension(r.embedding.size(), id).has_value());
+    want[id] = r;
+    ASSERT_TRUE(c.Add(std::move(r)).ok());
+  }
+  // A record of another dimension is refused with the first record's location.
+  auto why = (*cb)->CheckDimension(dim_b + 1, "row 9999");
+  ASSERT_TRUE(why.has_value());
+  EXPECT_EQ(why->code, "embedding.dimension_mismatch");
+  EXPECT_NE(why->detail.find("set by b0"), std::string::npos) << why->detail;
+  // Adding the same id twice is refused (the database's unique index).
+  EXPECT_FALSE((*cb)->Add(want["b0"]).ok());
+
+  auto wa = (*ca)->Finish();
+  auto wb = (*cb)->Finish();
+  ASSERT_TRUE(wa.ok()) << wa.status().ToString();
+  ASSERT_TRUE(wb.ok()) << wb.status().ToString();
+  EXPECT_EQ(wa->records, na);
+  EXPECT_EQ(wb->records, nb);
+  ca->reset();
+  cb->reset();
+  ASSERT_TRUE((*w)->Commit().ok());
+
+  auto src = ModernDirSource::Open(o.destination, EndpointOptions{});
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  auto colls = (*src)->ListCollections();
+  ASSERT_TRUE(colls.ok());
+  ASSERT_EQ(colls->size(), 2u);
+  std::vector<SourceRecord> got;
+  bool done = false;
+  while (!done) ASSERT_TRUE((*src)->Next(1000, &got, &done).ok());
+  ASSERT_EQ(got.size(), na + nb);
+  PolicyEngine policy(PolicyOptions{});
+  for (const SourceRecord& r : got) {
+    ASSERT_TRUE(r.id.has_value());
+    const ConvertedRecord& e = want.at(*r.id);
+    ASSERT_EQ(r.embedding.size(), e.embedding.size()) << *r.id;
+    for (size_t j = 0; j < e.embedding.size(); ++j) {
+      // cosine vectors come back as unit vector × stored norm (float rounding), l2 exactly.
+      EXPECT_NEAR(r.embedding[j], e.embedding[j], 1e-5 * (1 + std::fabs(e.embedding[j]))) << *r.id << " " << j;
+    }
+    EXPECT_EQ(r.document, e.document) << *r.id;
+    EXPECT_EQ(r.uri, e.uri) << *r.id;
+    Metadata m;
+    ChangeCounts changes;
+    ASSERT_FALSE(policy.ConvertMetadataValue(r.metadata, &m, &changes).has_value()) << *r.id;
+    auto by_key = [](Metadata x) {
+      std::sort(x.begin(), x.end(), [](const auto& p, const auto& q) { return p.key < q.key; });
+      return x;
+    };
+    EXPECT_EQ(by_key(m), by_key(e.metadata)) << *r.id;
+  }
+}
+
+TEST(HnswBuilder, LabelsOutsideTheCapacityAreRefusedAndReserveGrows) {
+  HnswBuildOptions o;
+  auto b = HnswBuilder::Create(4, 2, o);
+  ASSERT_TRUE(b.ok());
+  float v[4] = {1, 2, 3, 4};
+  EXPECT_TRUE((*b)->Add(v, 1).ok());
+  EXPECT_TRUE((*b)->Add(v, 2).ok());
+  EXPECT_FALSE((*b)->Add(v, 3).ok());
+  EXPECT_FALSE((*b)->Add(v, 0).ok());
+  ASSERT_TRUE((*b)->Reserve(8).ok());
+  EXPECT_EQ((*b)->capacity(), 8u);
+  EXPECT_TRUE((*b)->Add(v, 3).ok());
+  EXPECT_EQ((*b)->Finish()->size(), 3u);
+}
+
+TEST(IndexFeeder, AFailedInsertionIsReportedByDrainAndLaterSubmits) {
+  HnswBuildOptions o;
+  auto b = HnswBuilder::Create(2, 4, o);
+  ASSERT_TRUE(b.ok());
+  IndexFeeder feeder(2, 1 << 20, nullptr);
+  IndexFeeder::Chunk ok{b->get(), nullptr, {1, 2}, {0, 1, 1, 0}, 2};
+  ASSERT_TRUE(feeder.Submit(ok).ok());
+  ASSERT_TRUE(feeder.Drain().ok());
+  IndexFeeder::Chunk bad{b->get(), nullptr, {9}, {1, 1}, 2};
+  ASSERT_TRUE(feeder.Submit(bad).ok());
+  Status s = feeder.Drain();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("label 9"), std::string::npos) << s.message();
+  EXPECT_FALSE(feeder.Submit(ok).ok());
+}
+
+}  // namespace
+}  // namespace cm
