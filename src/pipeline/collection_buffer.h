@@ -1,5 +1,6 @@
-// CollectionBuffer: the records of one collection gathered for the persist-dir writer, with
-// the dimension rule (the first valid record fixes it) and the duplicate-id policy applied.
+// CollectionBuffer: records of one collection held in memory with the dimension rule (the first
+// valid record fixes it) and the duplicate-id policy applied: the persist-dir runner holds only
+// records whose id repeats; verify holds its expected records.
 //
 // With DuplicatePolicy::kLast a later record replaces the earlier one in place (its label
 // position stays; its content is the last one's) and the superseded record is handed back

@@ -1,8 +1,10 @@
 // The migration runner: source → policies → destination, with a report.
 //
-// MigrateToPersistDir streams the source in batches, converts every record with the policies,
-// gathers each collection (CollectionBuffer: dimension rule, duplicate ids), then writes the
-// collections with PersistDirWriter and commits atomically. Records that are not migrated go
+// MigrateToPersistDir takes the source's id census (counts and repeated ids, where ids may
+// repeat), then streams the source in batches, converts every record with the policies and
+// hands it straight to its collection's CollectionWriter (rows written, vector queued for the
+// graph); only records whose id repeats wait in a CollectionBuffer until the duplicate policy
+// can decide. Then every graph is finished and the directory committed atomically. Records that are not migrated go
 // to the rejects file with their reason; records of collections that the selection excludes
 // are counted as skipped. Nothing is written to the destination unless every collection can
 // be created (names are checked before any record is read).

@@ -17,8 +17,8 @@
 namespace cm {
 namespace {
 
-constexpr size_t kInFlightBytes = 128u << 20;  // queued + in-flight request bodies (estimated)
-constexpr size_t kOpenBatchBytes = 64u << 20;  // batches being filled, all collections together
+constexpr size_t kInFlightBytes = 64u << 20;   // queued + in-flight request bodies (estimated)
+constexpr size_t kOpenBatchBytes = 32u << 20;  // batches being filled, all collections together
 
 double Since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();

@@ -17,7 +17,7 @@ namespace cm {
 namespace {
 
 constexpr const char* kDefaultDatabaseId = "00000000-0000-0000-0000-000000000000";
-constexpr size_t kMaxPendingVectorBytes = size_t{32} << 20;  // vectors queued for the graph
+constexpr size_t kMaxPendingVectorBytes = size_t{8} << 20;  // vectors queued for the graph
 
 }  // namespace
 

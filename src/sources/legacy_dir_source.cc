@@ -155,6 +155,11 @@ Result<std::optional<IdCensus>> LegacyDirSource::CensusIds() {
 }
 
 Status LegacyDirSource::Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) {
+  // Wide embeddings make a batch of rows large (8192 × 1536 float64 = 96 MiB, held twice while
+  // records are built): cap each batch at kBatchEmbeddingBytes by the width seen so far.
+  constexpr size_t kBatchEmbeddingBytes = size_t{8} << 20;
+  size_t width = std::max<size_t>(values_per_row_, 64);
+  max_rows = std::max<size_t>(1, std::min(max_rows, kBatchEmbeddingBytes / (width * sizeof(double))));
   std::vector<std::optional<std::string>> coll, uuid, doc, id, meta;
   parquet::DoubleListBatch emb;
   CM_RETURN_IF_ERROR(col_collection_->ReadStrings(max_rows, &coll));
@@ -187,6 +192,7 @@ Status LegacyDirSource::Next(size_t max_rows, std::vector<SourceRecord>* out, bo
     out->push_back(std::move(r));
   }
   next_row_ += n;
+  if (n > 0) values_per_row_ = std::max(values_per_row_, emb.values.size() / n);
   *done = next_row_ >= embeddings_->num_rows() || n == 0;
   if (n < max_rows && next_row_ < embeddings_->num_rows()) {
     return Status::Corrupt(fmt::format("{}/{}: the footer promises {} rows but the data ends after {}", dir_,

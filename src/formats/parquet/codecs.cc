@@ -5,9 +5,12 @@
 #include <lz4.h>
 #include <lz4frame.h>
 #include <snappy-c.h>
+#include <snappy-sinksource.h>
+#include <snappy.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <memory>
@@ -27,7 +30,37 @@ struct Where {
   }
 };
 
-Status Snappy(const uint8_t* in, size_t in_size, uint8_t* out, size_t out_size, const Where& w) {
+// Hands snappy the input in fragments and reports how much it has consumed, so that the caller
+// can let go of compressed bytes while a large page is still being decompressed.
+class ReportingSource final : public snappy::Source {
+ public:
+  ReportingSource(const uint8_t* p, size_t n, const std::function<void(size_t)>& consumed)
+      : p_(reinterpret_cast<const char*>(p)), left_(n), consumed_(consumed) {}
+  size_t Available() const override { return left_; }
+  const char* Peek(size_t* len) override {
+    *len = std::min(left_, kFragment);
+    return p_;
+  }
+  void Skip(size_t n) override {
+    p_ += n;
+    left_ -= n;
+    done_ += n;
+    if (consumed_ && done_ - reported_ >= kFragment) {
+      consumed_(done_);
+      reported_ = done_;
+    }
+  }
+
+ private:
+  static constexpr size_t kFragment = size_t{4} << 20;
+  const char* p_;
+  size_t left_;
+  size_t done_ = 0, reported_ = 0;
+  const std::function<void(size_t)>& consumed_;
+};
+
+Status Snappy(const uint8_t* in, size_t in_size, uint8_t* out, size_t out_size, const Where& w,
+              const std::function<void(size_t)>& consumed) {
   size_t len = 0;
   if (snappy_uncompressed_length(reinterpret_cast<const char*>(in), in_size, &len) != SNAPPY_OK) {
     return w.Fail("invalid snappy length preamble");
@@ -35,11 +68,8 @@ Status Snappy(const uint8_t* in, size_t in_size, uint8_t* out, size_t out_size, 
   if (len != out_size) {
     return w.Fail(fmt::format("expected {} uncompressed bytes, the snappy stream holds {}", out_size, len));
   }
-  size_t got = out_size;
-  if (snappy_uncompress(reinterpret_cast<const char*>(in), in_size, reinterpret_cast<char*>(out), &got) !=
-          SNAPPY_OK || got != out_size) {
-    return w.Fail("invalid snappy stream");
-  }
+  ReportingSource src(in, in_size, consumed);
+  if (!snappy::RawUncompress(&src, reinterpret_cast<char*>(out))) return w.Fail("invalid snappy stream");
   return Status::Ok();
 }
 
@@ -151,7 +181,7 @@ Status Lz4(const uint8_t* in, size_t in_size, uint8_t* out, size_t out_size, con
 }  // namespace
 
 Status Decompress(int32_t codec, const uint8_t* in, size_t in_size, uint8_t* out, size_t out_size,
-                  std::string_view source, uint64_t offset) {
+                  std::string_view source, uint64_t offset, const std::function<void(size_t)>& consumed) {
   Where w{source, offset, CodecName(codec)};
   switch (codec) {
     case kUncompressed:
@@ -160,7 +190,7 @@ Status Decompress(int32_t codec, const uint8_t* in, size_t in_size, uint8_t* out
       }
       if (out_size > 0) std::memcpy(out, in, out_size);
       return Status::Ok();
-    case kSnappy: return Snappy(in, in_size, out, out_size, w);
+    case kSnappy: return Snappy(in, in_size, out, out_size, w, consumed);
     case kGzip: return Gzip(in, in_size, out, out_size, w);
     case kZstd: return Zstd(in, in_size, out, out_size, w);
     case kBrotli: return Brotli(in, in_size, out, out_size, w);

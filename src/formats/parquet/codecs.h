@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "core/status.h"
@@ -17,8 +18,10 @@
 namespace cm::parquet {
 
 // Decompresses `in` into exactly `out_size` bytes at `out`. `source` and `offset` (the file
-// offset of the compressed bytes) name the page in error messages.
+// offset of the compressed bytes) name the page in error messages. `consumed`, if set, may be
+// called with the number of input bytes consumed so far (snappy, the codec DuckDB and so
+// Chroma 0.3 write, reports every few MiB), so a caller can release them early.
 Status Decompress(int32_t codec, const uint8_t* in, size_t in_size, uint8_t* out, size_t out_size,
-                  std::string_view source, uint64_t offset);
+                  std::string_view source, uint64_t offset, const std::function<void(size_t)>& consumed = {});
 
 }  // namespace cm::parquet

@@ -146,7 +146,8 @@ Status ColumnStreamImpl::Inflate(ByteCursor raw, uint64_t uncompressed, std::vec
   }
   buf->resize(static_cast<size_t>(uncompressed));
   CM_RETURN_IF_ERROR(Decompress(chunk_->codec, raw.current(), raw.size(), buf->data(), buf->size(), file_->path(),
-                                raw.file_offset()));
+                                raw.file_offset(),
+                                [&](size_t consumed) { file_->Release(raw.file_offset(), consumed); }));
   *out = ByteCursor(buf->data(), buf->size(), file_->path(), raw.file_offset());
   file_->Release(raw.file_offset(), raw.size());  // the compressed bytes are done with
   return Status::Ok();
