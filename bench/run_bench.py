@@ -34,14 +34,20 @@ CONCURRENCY = 4  # chroma-migrate's default --concurrency
 
 
 def run_measured(cmd):
-    """Runs cmd; returns (seconds, peak RSS in MiB)."""
+    """Runs cmd; returns (seconds, peak RSS in MiB).
+
+    The peak comes from GNU time, not from this process's wait4(): Linux carries a parent's RSS
+    at fork into the child's ru_maxrss, and this driver holds recorded request bodies."""
+    rss_file = os.path.join(OUT, '.rss')
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
+    p = subprocess.run(['/usr/bin/time', '-f', '%M', '-o', rss_file] + cmd, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
     seconds = time.monotonic() - t0
-    if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise SystemExit(f'{cmd} failed: {p.stderr.read().decode()[-2000:]}')
-    return seconds, usage.ru_maxrss / 1024
+    if p.returncode not in (0, 3):
+        raise SystemExit(f'{cmd} failed: {p.stderr.decode()[-2000:]}')
+    with open(rss_file) as f:
+        kib = int(f.read().split()[-1])
+    return seconds, kib / 1024
 
 
 def chroma_ingest(data_dir, work):
