@@ -20,6 +20,7 @@ namespace {
 
 constexpr uint64_t kMaxPageBytes = uint64_t{1} << 30;
 constexpr size_t kBatch = 1024;
+constexpr uint64_t kStreamPageBytes = uint64_t{4} << 20;  // larger snappy PLAIN numeric pages stream
 
 class ColumnStreamImpl final : public ColumnStream {
  public:
@@ -37,6 +38,7 @@ class ColumnStreamImpl final : public ColumnStream {
   Status LoadPage();
   Status LoadDictionary(const PageHeader& h, ByteCursor raw, uint64_t offset);
   Status LoadDataPage(const PageHeader& h, ByteCursor raw, uint64_t offset);
+  Status LoadStreamedDataPage(const PageHeader& h, ByteCursor raw, size_t n);
   Status LoadDataPageV2(const PageHeader& h, ByteCursor raw, uint64_t offset);
   Status StartValues(int32_t encoding, ByteCursor values);
   // Decompresses `raw` into `buf` (or borrows it when uncompressed) and returns a cursor.
@@ -62,6 +64,8 @@ class ColumnStreamImpl final : public ColumnStream {
   std::vector<std::string_view> dict_strings_;
 
   std::vector<uint8_t> page_buf_;
+  std::vector<uint8_t> levels_buf_;  // a streamed page's levels
+  uint64_t stream_page_bytes_ = kStreamPageBytes;
   uint64_t page_offset_ = 0;
   uint64_t page_levels_left_ = 0;
   LevelDecoder rep_dec_, def_dec_;
@@ -239,18 +243,72 @@ Status ColumnStreamImpl::LoadDataPage(const PageHeader& h, ByteCursor raw, uint6
     return Status::Corrupt(fmt::format("{} at offset {}: data page num_values {} is not within 0..{} (values left in "
                                        "the column chunk)", file_->path(), offset, d.num_values, chunk_values_left_));
   }
-  ByteCursor page;
-  CM_RETURN_IF_ERROR(Inflate(raw, static_cast<uint64_t>(h.uncompressed_page_size), &page_buf_, &page));
   size_t n = static_cast<size_t>(d.num_values);
-  rep_dec_ = LevelDecoder();
-  def_dec_ = LevelDecoder();
-  CM_RETURN_IF_ERROR(rep_dec_.InitV1(d.repetition_level_encoding, leaf_.max_rep, n, &page));
-  CM_RETURN_IF_ERROR(def_dec_.InitV1(d.definition_level_encoding, leaf_.max_def, n, &page));
-  CM_RETURN_IF_ERROR(StartValues(d.encoding, page));
+  if (chunk_->codec == kSnappy && d.encoding == kPlain && NumericWidth(leaf_.type) != 0 &&
+      static_cast<uint64_t>(h.uncompressed_page_size) >= stream_page_bytes_) {
+    CM_RETURN_IF_ERROR(LoadStreamedDataPage(h, raw, n));
+  } else {
+    ByteCursor page;
+    CM_RETURN_IF_ERROR(Inflate(raw, static_cast<uint64_t>(h.uncompressed_page_size), &page_buf_, &page));
+    rep_dec_ = LevelDecoder();
+    def_dec_ = LevelDecoder();
+    CM_RETURN_IF_ERROR(rep_dec_.InitV1(d.repetition_level_encoding, leaf_.max_rep, n, &page));
+    CM_RETURN_IF_ERROR(def_dec_.InitV1(d.definition_level_encoding, leaf_.max_def, n, &page));
+    CM_RETURN_IF_ERROR(StartValues(d.encoding, page));
+  }
   chunk_values_left_ -= d.num_values;
   page_levels_left_ = n;
   page_offset_ = offset;
   chunk_has_data_page_ = true;
+  return Status::Ok();
+}
+
+// A large snappy page of PLAIN numbers (DuckDB writes ~120 MB embedding pages): the levels are
+// read out of the stream first (they are small), then values are decoded as they are asked for,
+// so the page is never held decompressed.
+Status ColumnStreamImpl::LoadStreamedDataPage(const PageHeader& h, ByteCursor raw, size_t n) {
+  const auto& d = *h.data_page;
+  const MappedFile* file = file_;
+  uint64_t start = raw.file_offset();
+  auto stream = std::make_unique<SnappyStream>(raw.current(), raw.size(), file_->path(), start,
+                                               [file, start](size_t done) { file->Release(start, done); });
+  CM_RETURN_IF_ERROR(stream->Init());
+  if (stream->total() != static_cast<uint64_t>(h.uncompressed_page_size)) {
+    return Status::Corrupt(fmt::format("{} at offset {}: SNAPPY page data: expected {} uncompressed bytes, the snappy "
+                                       "stream holds {}", file_->path(), start, h.uncompressed_page_size,
+                                       stream->total()));
+  }
+  levels_buf_.clear();
+  for (auto [encoding, max_level] : {std::pair{d.repetition_level_encoding, leaf_.max_rep},
+                                     std::pair{d.definition_level_encoding, leaf_.max_def}}) {
+    if (max_level == 0) continue;
+    uint64_t len = 0;
+    if (encoding == kRle) {
+      uint8_t prefix[4];
+      CM_RETURN_IF_ERROR(stream->Read(prefix, 4));
+      levels_buf_.insert(levels_buf_.end(), prefix, prefix + 4);
+      len = uint64_t{prefix[0]} | uint64_t{prefix[1]} << 8 | uint64_t{prefix[2]} << 16 | uint64_t{prefix[3]} << 24;
+    } else if (encoding == kBitPacked) {
+      len = (static_cast<uint64_t>(n) * static_cast<uint64_t>(BitWidth(static_cast<uint64_t>(max_level))) + 7) / 8;
+    } else {
+      return Status::Unsupported(fmt::format("{} at offset {}: level encoding {} ({}) is not supported",
+                                             file_->path(), start, EncodingName(encoding), encoding));
+    }
+    if (len > stream->remaining()) {
+      return Status::Corrupt(fmt::format("{} at offset {}: levels of {} bytes do not fit in the page ({} bytes left)",
+                                         file_->path(), start, len, stream->remaining()));
+    }
+    size_t at = levels_buf_.size();
+    levels_buf_.resize(at + static_cast<size_t>(len));
+    CM_RETURN_IF_ERROR(stream->Read(levels_buf_.data() + at, static_cast<size_t>(len)));
+  }
+  ByteCursor levels(levels_buf_.data(), levels_buf_.size(), file_->path(), start);
+  rep_dec_ = LevelDecoder();
+  def_dec_ = LevelDecoder();
+  CM_RETURN_IF_ERROR(rep_dec_.InitV1(d.repetition_level_encoding, leaf_.max_rep, n, &levels));
+  CM_RETURN_IF_ERROR(def_dec_.InitV1(d.definition_level_encoding, leaf_.max_def, n, &levels));
+  str_dec_.reset();
+  dbl_dec_ = MakeStreamedPlainDoubleDecoder(leaf_.type, std::move(stream));
   return Status::Ok();
 }
 

@@ -51,6 +51,29 @@ class PlainDoubleDecoder final : public DoubleDecoder {
   ByteCursor cur_;
 };
 
+// PLAIN numbers read from a SnappyStream as they are needed (large pages).
+class StreamedPlainDoubleDecoder final : public DoubleDecoder {
+ public:
+  StreamedPlainDoubleDecoder(PhysicalType type, std::unique_ptr<SnappyStream> stream)
+      : type_(type), width_(NumericWidth(type)), stream_(std::move(stream)) {}
+  Status Next(size_t n, double* out) override {
+    if (n > stream_->remaining() / width_) {
+      return stream_->Read(nullptr, n * width_);  // fails, naming what is missing
+    }
+    if (type_ == PhysicalType::kDouble) return stream_->Read(reinterpret_cast<uint8_t*>(out), n * 8);
+    buf_.resize(n * width_);
+    CM_RETURN_IF_ERROR(stream_->Read(buf_.data(), buf_.size()));
+    for (size_t i = 0; i < n; ++i) out[i] = FromBytes(type_, buf_.data() + i * width_);
+    return Status::Ok();
+  }
+
+ private:
+  PhysicalType type_;
+  size_t width_;
+  std::unique_ptr<SnappyStream> stream_;
+  std::vector<uint8_t> buf_;
+};
+
 // Dictionary indices: one byte of bit width, then RLE/bit-packed runs.
 class DictIndexReader {
  public:
@@ -326,6 +349,10 @@ Status DeltaBinaryPackedReader::SkipAll() {
     CM_RETURN_IF_ERROR(Next(&v));
   }
   return Status::Ok();
+}
+
+std::unique_ptr<DoubleDecoder> MakeStreamedPlainDoubleDecoder(PhysicalType type, std::unique_ptr<SnappyStream> stream) {
+  return std::make_unique<StreamedPlainDoubleDecoder>(type, std::move(stream));
 }
 
 Result<std::unique_ptr<DoubleDecoder>> MakeDoubleDecoder(int32_t encoding, PhysicalType type, ByteCursor data,

@@ -21,6 +21,7 @@
 
 #include "core/status.h"
 #include "formats/parquet/parquet_reader.h"
+#include "formats/parquet/snappy_stream.h"
 #include "io/byte_cursor.h"
 
 namespace cm::parquet {
@@ -40,6 +41,9 @@ class StringDecoder {
 
 // Fixed width in bytes of a numeric physical type (0 when not numeric).
 size_t NumericWidth(PhysicalType type);
+
+// PLAIN values of a numeric type read from a snappy page as they are asked for.
+std::unique_ptr<DoubleDecoder> MakeStreamedPlainDoubleDecoder(PhysicalType type, std::unique_ptr<SnappyStream> stream);
 
 // `dict` is used for the dictionary encodings and must be non-null for them.
 Result<std::unique_ptr<DoubleDecoder>> MakeDoubleDecoder(int32_t encoding, PhysicalType type, ByteCursor data,
