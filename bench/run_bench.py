@@ -146,6 +146,13 @@ def server_path(data, work):
 
         with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
             list(pool.map(write, writes))
+        # As the tool does (and as the ingest baseline does): read each count, which waits until
+        # the server has applied everything it accepted.
+        for method, path, body, status, resp in others:
+            if path.endswith('/collections') and method == 'POST':
+                got_status, _ = send('GET', f"{path}/{ids[json.loads(resp)['id']]}/count", None)
+                if got_status != 200:
+                    raise SystemExit(f'count after the replay: {got_status}')
         ceiling_s = time.monotonic() - t0
     shutil.rmtree(ceiling_dir, ignore_errors=True)
     return tool_s, tool_rss, ceiling_s, sum(len(e[2]) for e in writes)
