@@ -142,7 +142,6 @@ Status CollectionWriter::Add(ConvertedRecord r) {
   if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\", record id \"{}\"", spec_.name, r.id));
   ++count_;
   last_seq_id_ = seq_id;
-  if (w_.first_seq_id == 0) w_.first_seq_id = seq_id;
   ids_.push_back(r.id);
   chunk_labels_.push_back(label);
   chunk_vectors_.insert(chunk_vectors_.end(), r.embedding.begin(), r.embedding.end());

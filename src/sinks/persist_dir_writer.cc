@@ -111,17 +111,6 @@ Status PersistDirWriter::Prepare() {
   return Status::Ok();
 }
 
-Result<WrittenCollection> PersistDirWriter::WriteCollection(const CollectionSpec& spec, const RecordBatch& records) {
-  CM_ASSIGN_OR_RETURN(auto c, BeginCollection(spec, records.size()));
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (auto why = c->CheckDimension(records.dim, records.ids[i])) return Status::InvalidArgument(why->detail);
-    ConvertedRecord r{records.ids[i], std::vector<float>(records.embedding(i), records.embedding(i) + records.dim),
-                      records.documents[i], records.uris[i], records.metadatas[i]};
-    CM_RETURN_IF_ERROR(c->Add(std::move(r)));
-  }
-  return c->Finish();
-}
-
 Status PersistDirWriter::Commit() {
   if (options_.cancel && options_.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
   feeder_.reset();

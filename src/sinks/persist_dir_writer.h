@@ -51,7 +51,6 @@ struct WrittenCollection {
   std::string vector_segment;
   std::string metadata_segment;
   uint64_t records = 0;
-  uint64_t first_seq_id = 0;
   uint64_t last_seq_id = 0;
 };
 
@@ -71,7 +70,6 @@ class CollectionWriter {
   // Writes one record whose dimension passed CheckDimension. An id already written to this
   // collection is an error (callers resolve duplicates first; the database refuses them).
   Status Add(ConvertedRecord record);
-  uint64_t records() const { return count_; }
   // Waits for the graph, writes the segment folder, max_seq_id and the sentinel queue row.
   Result<WrittenCollection> Finish();
 
@@ -108,8 +106,6 @@ class PersistDirWriter {
   // Writes the collection's rows (failing early on a name taken in its database) and returns
   // its writer. `expected_records` sizes the graph (0 = unknown; it grows as needed).
   Result<std::unique_ptr<CollectionWriter>> BeginCollection(const CollectionSpec& spec, uint64_t expected_records);
-  // Writes a whole collection (BeginCollection, Add each row, Finish).
-  Result<WrittenCollection> WriteCollection(const CollectionSpec& spec, const RecordBatch& records);
   // Finishes the database, syncs everything and moves the staging directory into place.
   Status Commit();
 

@@ -65,7 +65,6 @@ class ColumnStreamImpl final : public ColumnStream {
 
   std::vector<uint8_t> page_buf_;
   std::vector<uint8_t> levels_buf_;  // a streamed page's levels
-  uint64_t stream_page_bytes_ = kStreamPageBytes;
   uint64_t page_offset_ = 0;
   uint64_t page_levels_left_ = 0;
   LevelDecoder rep_dec_, def_dec_;
@@ -245,7 +244,7 @@ Status ColumnStreamImpl::LoadDataPage(const PageHeader& h, ByteCursor raw, uint6
   }
   size_t n = static_cast<size_t>(d.num_values);
   if (chunk_->codec == kSnappy && d.encoding == kPlain && NumericWidth(leaf_.type) != 0 &&
-      static_cast<uint64_t>(h.uncompressed_page_size) >= stream_page_bytes_) {
+      static_cast<uint64_t>(h.uncompressed_page_size) >= kStreamPageBytes) {
     CM_RETURN_IF_ERROR(LoadStreamedDataPage(h, raw, n));
   } else {
     ByteCursor page;

@@ -114,11 +114,9 @@ Status SnappyStream::Fill(size_t want) {
     }
     if (offset == 0 || offset > produced_) return Fail(fmt::format("a copy reaches back {} bytes", offset));
     if (len > total_ - produced_) return Fail("a copy runs past the declared length");
-    if (offset > kRing - len || len > room) {
-      // Reaches further back than the ring keeps (no Google-made stream does), or no room now.
-      if (len > room && offset <= kRing - len) return Status::Ok();  // caller reads, then we go on
-      return FallBackToWhole();
-    }
+    // Fill runs while fewer than kRing/2 bytes wait, so room ≥ kRing/2 > 64 ≥ len: a copy always
+    // fits. It may only reach back further than the ring keeps (no Google-made stream does).
+    if (offset > kRing - len) return FallBackToWhole();
     for (uint64_t k = 0; k < len; ++k) {
       ring_[static_cast<size_t>((produced_ + k) & mask)] = ring_[static_cast<size_t>((produced_ + k - offset) & mask)];
     }
