@@ -158,10 +158,17 @@ Status LegacyDirSource::Next(size_t max_rows, std::vector<SourceRecord>* out, bo
   // Wide embeddings make a batch of rows large (8192 × 1536 float64 = 96 MiB, held twice while
   // records are built): cap each batch at kBatchEmbeddingBytes by the width seen so far.
   constexpr size_t kBatchEmbeddingBytes = size_t{8} << 20;
-  size_t width = std::max<size_t>(values_per_row_, 64);
-  max_rows = std::max<size_t>(1, std::min(max_rows, kBatchEmbeddingBytes / (width * sizeof(double))));
+  // Until a batch has shown the width, read a few rows only: a first batch of 8192 rows at 1536
+  // dimensions would be 100 MiB of values, held twice (heaptrack found it as the run's peak).
+  constexpr size_t kFirstBatchRows = 64;
+  if (values_per_row_ == 0) {
+    max_rows = std::min(max_rows, kFirstBatchRows);
+  } else {
+    max_rows = std::max<size_t>(1, std::min(max_rows, kBatchEmbeddingBytes / (values_per_row_ * sizeof(double))));
+  }
   std::vector<std::optional<std::string>> coll, uuid, doc, id, meta;
-  parquet::DoubleListBatch emb;
+  parquet::DoubleListBatch& emb = emb_batch_;  // reused: its capacity stays, so its pages are not faulted in again
+  emb.Clear();
   CM_RETURN_IF_ERROR(col_collection_->ReadStrings(max_rows, &coll));
   CM_RETURN_IF_ERROR(col_uuid_->ReadStrings(max_rows, &uuid));
   CM_RETURN_IF_ERROR(col_embedding_->ReadDoubleLists(max_rows, &emb));

@@ -43,6 +43,7 @@ class LegacyDirSource final : public Source {
   std::unique_ptr<parquet::FileReader> embeddings_;
   std::unique_ptr<parquet::ColumnStream> col_collection_, col_uuid_, col_embedding_, col_document_, col_id_, col_metadata_;
   uint64_t next_row_ = 0;
+  parquet::DoubleListBatch emb_batch_;  // Next's embedding batch
   size_t values_per_row_ = 0;  // widest batch so far (embedding values per row)
 };
 
