@@ -379,42 +379,63 @@ Status ColumnStreamImpl::CheckFirstEntry(size_t j, uint64_t new_rows) const {
 Status ColumnStreamImpl::ReadDoubleLists(size_t max_rows, DoubleListBatch* out) {
   if (NumericWidth(leaf_.type) == 0) return WrongKind("as numbers (use ReadStrings)");
   if (max_rows == 0) return Status::Ok();
+  const uint16_t max_def = static_cast<uint16_t>(leaf_.max_def);
+  const uint16_t def_elem = static_cast<uint16_t>(leaf_.def_elem);
+  const uint16_t def_list = static_cast<uint16_t>(leaf_.def_list);
   size_t started = 0;
   for (;;) {
     bool have = false;
     CM_RETURN_IF_ERROR(EnsureEntry(&have));
     if (!have) break;
+    // First pass over the buffered levels: where this call stops (before the row that would
+    // exceed max_rows), how many values are present and how many list elements there are.
     size_t j = buf_pos_;
     uint64_t new_rows = 0;
-    size_t nvals = 0;
+    size_t nvals = 0, elems = 0;
     for (; j < buf_len_; ++j) {
+      uint16_t def = def_buf_[j];
       if (rep_buf_[j] == 0) {
         if (started + new_rows == max_rows) break;
         if (chunk_rows_ + new_rows == static_cast<uint64_t>(chunk_->num_rows)) return TooManyRows();
         ++new_rows;
+      } else if (chunk_rows_ + new_rows == 0 || def < def_elem) {
+        return CheckFirstEntry(j, new_rows);
       }
-      CM_RETURN_IF_ERROR(CheckFirstEntry(j, new_rows));
-      if (def_buf_[j] == leaf_.max_def) ++nvals;
+      nvals += def == max_def;
+      elems += def >= def_elem;
     }
-    if (nvals > 0) CM_RETURN_IF_ERROR(dbl_dec_->Next(nvals, scratch_.data()));
-    size_t k = 0;
+    // Second pass: values go straight into the batch (through scratch only when some element
+    // is NULL), then the rows' bounds and NULL flags.
+    size_t base = out->values.size();
+    out->values.resize(base + elems);
+    out->value_is_null.resize(base + elems, 0);
+    double* values = out->values.data() + base;
+    if (nvals == elems) {
+      if (nvals > 0) CM_RETURN_IF_ERROR(dbl_dec_->Next(nvals, values));
+    } else if (nvals > 0) {
+      CM_RETURN_IF_ERROR(dbl_dec_->Next(nvals, scratch_.data()));
+    }
+    size_t pos = base, k = 0;
     for (size_t i = buf_pos_; i < j; ++i) {
       uint16_t def = def_buf_[i];
       if (rep_buf_[i] == 0) {
-        out->row_is_null.push_back(def < leaf_.def_list ? 1 : 0);
-        out->offsets.push_back(out->values.size());
+        out->offsets.back() = pos;
+        out->offsets.push_back(pos);
+        out->row_is_null.push_back(def < def_list ? 1 : 0);
       }
-      if (def >= leaf_.def_elem) {
-        if (def == leaf_.max_def) {
-          out->values.push_back(scratch_[k++]);
-          out->value_is_null.push_back(0);
-        } else {
-          out->values.push_back(std::numeric_limits<double>::quiet_NaN());
-          out->value_is_null.push_back(1);
+      if (def >= def_elem) {
+        if (nvals != elems) {
+          if (def == max_def) {
+            out->values[pos] = scratch_[k++];
+          } else {
+            out->values[pos] = std::numeric_limits<double>::quiet_NaN();
+            out->value_is_null[pos] = 1;
+          }
         }
-        out->offsets.back() = out->values.size();
+        ++pos;
       }
     }
+    out->offsets.back() = pos;
     buf_pos_ = j;
     started += new_rows;
     chunk_rows_ += new_rows;

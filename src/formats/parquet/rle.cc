@@ -156,11 +156,13 @@ Status LevelDecoder::Get(size_t n, uint16_t* out) {
   while (n > 0) {
     size_t take = std::min<size_t>(n, 256);
     CM_RETURN_IF_ERROR(rle_.Get(take, buf));
+    uint32_t highest = 0;  // checked once per block, so that the copy loop vectorises
     for (size_t i = 0; i < take; ++i) {
-      if (buf[i] > static_cast<uint32_t>(max_level_)) {
-        return rle_.cursor().Error(fmt::format("level {} exceeds the column's maximum {}", buf[i], max_level_));
-      }
+      highest = std::max(highest, buf[i]);
       out[i] = static_cast<uint16_t>(buf[i]);
+    }
+    if (highest > static_cast<uint32_t>(max_level_)) {
+      return rle_.cursor().Error(fmt::format("level {} exceeds the column's maximum {}", highest, max_level_));
     }
     out += take;
     n -= take;
