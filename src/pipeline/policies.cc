@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 
@@ -245,17 +246,29 @@ std::optional<RejectReason> PolicyEngine::ConvertRecord(const SourceRecord& in, 
     return RejectReason{"embedding.null_element",
                         fmt::format("{} of {} embedding values are NULL", in.null_elements, in.embedding.size())};
   }
-  out->embedding.resize(in.embedding.size());
-  for (size_t i = 0; i < in.embedding.size(); ++i) {
-    double d = in.embedding[i];
-    if (!std::isfinite(d)) {
-      return RejectReason{"embedding.non_finite", fmt::format("embedding value {} is {}", i, std::isnan(d) ? "NaN" : (d > 0 ? "Infinity" : "-Infinity"))};
+  // One branch-free pass converts and checks (it vectorises); only a bad vector is walked again
+  // to name its first bad value.
+  const size_t dim = in.embedding.size();
+  out->embedding.resize(dim);
+  const double* src = in.embedding.data();
+  float* dst = out->embedding.data();
+  bool all_fit = true;
+  for (size_t i = 0; i < dim; ++i) {
+    double d = src[i];
+    all_fit &= std::fabs(d) <= static_cast<double>(FLT_MAX);  // false for NaN and ±Infinity too
+    dst[i] = static_cast<float>(std::clamp(d, -static_cast<double>(FLT_MAX), static_cast<double>(FLT_MAX)));
+  }
+  if (!all_fit) {
+    for (size_t i = 0; i < dim; ++i) {
+      double d = src[i];
+      if (!std::isfinite(d)) {
+        return RejectReason{"embedding.non_finite", fmt::format("embedding value {} is {}", i, std::isnan(d) ? "NaN" : (d > 0 ? "Infinity" : "-Infinity"))};
+      }
+      if (std::fabs(d) > static_cast<double>(FLT_MAX)) {
+        return RejectReason{"embedding.out_of_float32_range",
+                            fmt::format("embedding value {} = {} does not fit in float32", i, d)};
+      }
     }
-    if (std::fabs(d) > static_cast<double>(FLT_MAX)) {
-      return RejectReason{"embedding.out_of_float32_range",
-                          fmt::format("embedding value {} = {} does not fit in float32", i, d)};
-    }
-    out->embedding[i] = static_cast<float>(d);
   }
   // Metadata.
   std::optional<RejectReason> bad = in.metadata_is_text ? ConvertMetadataText(in.metadata_text, &out->metadata, changes)

@@ -139,6 +139,34 @@ TEST(Policies, BadEmbeddingsRejected) {
   }
 }
 
+// The conversion checks a whole vector at once and walks it again only when something is wrong:
+// the first bad value is the one named; the float32 limits themselves pass unchanged.
+TEST(Policies, EmbeddingLimitsAndFirstBadValue) {
+  PolicyEngine p({});
+  ConvertedRecord out;
+  const double flt_max = static_cast<double>(std::numeric_limits<float>::max());
+  auto ok = Legacy(std::string("x"), {flt_max, -flt_max, 0.5, -0.0, 1e-45}, std::nullopt);
+  ASSERT_FALSE(p.ConvertRecord(ok, &out, nullptr));
+  ASSERT_EQ(out.embedding.size(), 5u);
+  EXPECT_EQ(out.embedding[0], std::numeric_limits<float>::max());
+  EXPECT_EQ(out.embedding[1], -std::numeric_limits<float>::max());
+  EXPECT_EQ(out.embedding[2], 0.5f);
+  EXPECT_EQ(out.embedding[4], static_cast<float>(1e-45));
+
+  std::vector<double> v(1000, 0.25);
+  v[700] = std::numeric_limits<double>::infinity();
+  v[900] = 1e300;
+  auto bad = p.ConvertRecord(Legacy(std::string("x"), v, std::nullopt), &out, nullptr);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->code, "embedding.non_finite");
+  EXPECT_EQ(bad->detail, "embedding value 700 is Infinity");
+  v[300] = -1e39;
+  bad = p.ConvertRecord(Legacy(std::string("x"), v, std::nullopt), &out, nullptr);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->code, "embedding.out_of_float32_range");
+  EXPECT_EQ(bad->detail.rfind("embedding value 300 = ", 0), 0u) << bad->detail;
+}
+
 TEST(Policies, CollectionNames) {
   EXPECT_FALSE(CollectionNameProblem("langchain"));
   EXPECT_FALSE(CollectionNameProblem("testing-table"));
