@@ -190,6 +190,7 @@ int VerifyAndPrint(const cm::cli::Args& a, bool json) {
   vo.policies = policies.value();
   vo.selection = cm::cli::ToSelection(a);
   vo.batch_rows = a.read_batch;
+  vo.memory_budget = uint64_t{a.verify_memory_mib} << 20;
   if (to->tenant_given) vo.dest_tenant = to->tenant;
   if (to->database_given) vo.dest_database = to->database;
   auto report = cm::Verify(*source.value(), *dest.value(), searcher.get(), vo);
@@ -253,6 +254,7 @@ int main(int argc, char** argv) {
   CLI::App* verify = app.add_subcommand("verify", "Compare every record of DST with SRC (after the same policies); exit 4 on any difference");
   cm::cli::AddEndpointOptions(verify, &verify_args, false);
   verify->add_flag("--json", verify_json, "print the result as JSON");
+  cm::cli::AddVerifyMemoryOption(verify, &verify_args);
   verify->footer("Examples:\n  chroma-migrate verify --from ./chroma --to ./chroma_migrated\n"
                  "Checks ids, documents, metadata values and types, embeddings (float32; cosine within a few ulps),\n"
                  "space and HNSW parameters, and recall@10 of the destination's index on a sample.\n"

@@ -56,10 +56,19 @@ void AddEndpointOptions(CLI::App* app, Args* a, bool with_destination_policies) 
   app->add_flag("--overwrite", a->overwrite, "replace a non-empty destination directory (only once the new one is complete)");
   app->add_flag("--resume", a->resume, "continue an interrupted migration into a server");
   app->add_flag("--verify", a->verify, "compare every record of the destination with the source afterwards");
+  AddVerifyMemoryOption(app, a);
   app->add_option("--threads", a->threads, "threads for the HNSW build (default: all cores)");
   app->add_option("--batch-size", a->batch_size, "records per request to a server (default: the server's max_batch_size)");
   app->add_option("--concurrency", a->concurrency, "requests in flight to a server (default 4)")->check(CLI::Range(1, 64));
   app->add_option("--read-batch", a->read_batch, "records read from the source per batch (default 8192)")->check(CLI::Range(1, 1 << 20));
+}
+
+void AddVerifyMemoryOption(CLI::App* app, Args* a) {
+  app->add_option("--verify-memory", a->verify_memory_mib,
+                  "MiB of records verify holds at a time (default 256); larger sources are checked in partitions "
+                  "through a temporary file in $TMPDIR")
+      ->check(CLI::Range(1, 1 << 20))
+      ->type_name("MIB");
 }
 
 Result<PolicyOptions> ToPolicies(const Args& a) {

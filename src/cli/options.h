@@ -36,10 +36,13 @@ struct Args {
   std::string progress = "auto";
   bool overwrite = false, quiet = false, resume = false, verify = false;
   size_t threads = 0, batch_size = 0, read_batch = 8192, concurrency = 4;
+  size_t verify_memory_mib = 256;
 };
 
 // Adds the options shared by migrate/plan/verify to `app`.
 void AddEndpointOptions(CLI::App* app, Args* a, bool with_destination_policies);
+// Adds --verify-memory (migrate --verify and verify).
+void AddVerifyMemoryOption(CLI::App* app, Args* a);
 
 Result<PolicyOptions> ToPolicies(const Args& a);
 // `prefix` is "from" or "to"; environment variables CHROMA_<PREFIX>_TOKEN and CHROMA_API_KEY

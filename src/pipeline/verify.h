@@ -8,7 +8,12 @@
 // (float32 equality for l2/ip; a few ulps of the norm for cosine, which Chroma stores as unit
 // vector × length). With a Searcher it also measures query parity: recall@10 of the
 // destination's own index against exact search over the source vectors, on a sample.
-// Memory: the expected records of the source (like a persist-dir migration). One thread.
+// Memory: bounded by VerifyOptions::memory_budget. The expected records (after policies) and
+// the destination's records are spilled by hash of (collection, id) into partitions (in memory
+// while the expected records fit the budget, else an unlinked temporary file in $TMPDIR); each
+// partition is then checked on its own with the duplicate policy applied, exactly as a whole.
+// Query parity draws its queries as a reservoir sample while reading, asks the destination
+// first and finds the exact neighbours partition by partition. One thread.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +51,7 @@ struct VerifyOptions {
   size_t max_listed = 20;       // differences listed in full
   size_t recall_queries = 50;   // per collection; 0 = no query parity
   double min_recall = 0.9;
+  uint64_t memory_budget = uint64_t{256} << 20;  // expected records held at a time (bytes)
 };
 
 struct Difference {
@@ -66,6 +72,8 @@ struct VerifyReport {
   std::vector<Difference> listed;        // the first max_listed differences
   std::map<std::string, uint64_t> kinds;  // all differences by kind
   uint64_t differences = 0;
+  size_t partitions = 1;       // 1: everything was checked in memory
+  uint64_t spilled_bytes = 0;  // written to the temporary file (0 when in memory)
   bool ok() const { return differences == 0; }
 };
 

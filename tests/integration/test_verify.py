@@ -9,14 +9,14 @@ import sqlite3
 import struct
 import unittest
 
-from harness import engines
+from harness import engines, legacy_gen
 from test_legacy_fixtures import LEGACY
 
 EXAMPLE = os.path.join(engines.ROOT, 'examples', 'chroma')
 
 
-def verify(src, dst):
-    p = engines.run([engines.BINARY, 'verify', '--from', src, '--to', dst, '--json'], check=False)
+def verify(src, dst, *args):
+    p = engines.run([engines.BINARY, 'verify', '--from', src, '--to', dst, '--json', *args], check=False)
     return p.returncode, (json.loads(p.stdout) if p.stdout.startswith('{') else None), p
 
 
@@ -109,6 +109,51 @@ class Verify(unittest.TestCase):
         self.expect_caught(lambda db, d: db.execute(
             "UPDATE collections SET config_json_str = replace(config_json_str, '\"cosine\"', '\"l2\"') "
             "WHERE name = 'articles'"), 'space')
+
+
+class VerifyInPartitions(unittest.TestCase):
+    """With --verify-memory 1 the expected records (about 3 MB: the policy cases with their duplicate
+    ids and NULL ids, plus three clustered collections) do not fit: verify checks them in partitions
+    through a temporary file. The outcome must be the one the in-memory check gives: it passes on a
+    correct migration, with the same counts and recall, and it catches damage."""
+
+    def setUp(self):
+        engines.require(self, os.path.exists(engines.BINARY), 'the chroma-migrate binary')
+        engines.require(self, engines.have_duckdb(), 'DuckDB (npm @duckdb/node-api), to write the legacy data')
+
+    def test_partitioned_equals_in_memory(self):
+        pc, pe = legacy_gen.policy_dataset()
+        rc_, re_ = legacy_gen.recall_dataset()
+        src = os.path.join(engines.temp_dir('verify-parts'), 'legacy')
+        engines.duckdb_write_legacy(src, pc + rc_, pe + re_)
+        out = os.path.join(engines.temp_dir('verify-parts'), 'migrated')
+        engines.migrate(src, out, expect_rc=3)  # the policy cases reject some records on purpose
+
+        rc, whole, p = verify(src, out)
+        self.assertEqual(rc, 0, p.stdout + p.stderr)
+        self.assertEqual(whole['partitions'], 1, whole)
+        rc, parts, p = verify(src, out, '--verify-memory', '1')
+        self.assertEqual(rc, 0, p.stdout + p.stderr)
+        self.assertGreater(parts['partitions'], 1, parts)
+        self.assertGreater(parts['spilled_bytes'], 1 << 20, parts)
+        self.assertEqual(parts['collections'], whole['collections'])
+        self.assertTrue(all(c['recall'] is not None for c in parts['collections'] if c['expected'] > 0), parts)
+
+        db = sqlite3.connect(os.path.join(out, 'chroma.sqlite3'))
+        rowid, = db.execute("SELECT e.id FROM embeddings e JOIN embedding_metadata m ON m.id = e.id "
+                            "WHERE e.embedding_id = 'cosine-17' AND m.key = 'chroma:document'").fetchone()
+        db.execute("UPDATE embedding_metadata SET string_value = 'changed' WHERE key = 'chroma:document' AND id = ?",
+                   (rowid,))
+        gone, = db.execute("SELECT id FROM embeddings WHERE embedding_id = 'l2-2999'").fetchone()
+        for table, col in (('embedding_metadata', 'id'), ('embedding_fulltext_search', 'rowid'), ('embeddings', 'id')):
+            db.execute(f'DELETE FROM {table} WHERE {col} = ?', (gone,))
+        db.commit()
+        db.close()
+        rc, damaged, p = verify(src, out, '--verify-memory', '1')
+        self.assertEqual(rc, 4, p.stdout + p.stderr)
+        self.assertEqual(damaged['kinds'], {'document': 1, 'missing': 1}, damaged)
+        self.assertEqual(sorted((d['kind'], d['id']) for d in damaged['listed']),
+                         [('document', 'cosine-17'), ('missing', 'l2-2999')])
 
 
 if __name__ == '__main__':
