@@ -109,6 +109,7 @@ int RunMigrate(const cm::cli::Args& a) {
   mo.selection = cm::cli::ToSelection(a);
   mo.rejects_path = a.rejects.empty() ? DefaultRejectsPath(a.to, kind) : a.rejects;
   mo.batch_rows = a.read_batch;
+  mo.held_memory = uint64_t{a.held_memory_mib} << 20;
   mo.cancel = &g_cancel;
   if (to->tenant_given) mo.dest_tenant = to->tenant;
   if (to->database_given) mo.dest_database = to->database;

@@ -57,6 +57,11 @@ void AddEndpointOptions(CLI::App* app, Args* a, bool with_destination_policies) 
   app->add_flag("--resume", a->resume, "continue an interrupted migration into a server");
   app->add_flag("--verify", a->verify, "compare every record of the destination with the source afterwards");
   AddVerifyMemoryOption(app, a);
+  app->add_option("--held-memory", a->held_memory_mib,
+                  "MiB of records with repeated ids held for the duplicate policy (default 128); beyond it they wait in "
+                  "a temporary file in $TMPDIR")
+      ->check(CLI::Range(1, 1 << 20))
+      ->type_name("MIB");
   app->add_option("--threads", a->threads, "threads for the HNSW build (default: all cores)");
   app->add_option("--batch-size", a->batch_size, "records per request to a server (default: the server's max_batch_size)");
   app->add_option("--concurrency", a->concurrency, "requests in flight to a server (default 4)")->check(CLI::Range(1, 64));

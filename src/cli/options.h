@@ -36,7 +36,7 @@ struct Args {
   std::string progress = "auto";
   bool overwrite = false, quiet = false, resume = false, verify = false;
   size_t threads = 0, batch_size = 0, read_batch = 8192, concurrency = 4;
-  size_t verify_memory_mib = 256;
+  size_t verify_memory_mib = 256, held_memory_mib = 128;
 };
 
 // Adds the options shared by migrate/plan/verify to `app`.

@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
 
 #include "formats/json/json_writer.h"
 #include "pipeline/collection_buffer.h"
+#include "pipeline/record_spill.h"
 #include "pipeline/rejects.h"
 
 namespace cm {
@@ -28,6 +30,42 @@ bool Selection::Selected(const std::string& name, const std::string& key) const 
   return include.empty() || include.count(name) || include.count(key);
 }
 
+namespace {
+
+// The held records of one collection, partition by partition (all occurrences of an id are in
+// one partition, in source order): the duplicate policy picks the winners, which join the
+// collection; the others go to the rejects file.
+Status AddHeld(const RecordSpill& held, CollectionWriter* writer, DuplicatePolicy duplicates, const std::string& key,
+               RejectsFile* rejects, MigrationReport* report, CollectionReport* cr) {
+  for (size_t p = 0; p < held.partitions(); ++p) {
+    CollectionBuffer buf(writer->spec(), duplicates);
+    CM_RETURN_IF_ERROR(held.ForEach(p, [&](ByteCursor& c) -> Status {
+      std::string location;
+      ConvertedRecord conv;
+      CM_RETURN_IF_ERROR(DecodeConverted(c, &location, &conv));
+      std::optional<ConvertedRecord> displaced;
+      std::string displaced_location;
+      std::optional<RejectReason> why;
+      CM_RETURN_IF_ERROR(buf.Add(std::move(conv), location, &displaced, &displaced_location, &why, &cr->changes));
+      if (displaced) {
+        CM_RETURN_IF_ERROR(rejects->AddConverted(writer->spec().name, key, displaced_location, *displaced, *why));
+        ++report->rejected_by_reason[why->code];
+        ++cr->rejected;
+      }
+      return Status::Ok();
+    }));
+    RecordBatch& b = buf.mutable_records();
+    for (size_t i = 0; i < b.size(); ++i) {
+      CM_RETURN_IF_ERROR(writer->Add(ConvertedRecord{std::move(b.ids[i]), {b.embedding(i), b.embedding(i) + b.dim},
+                                                     std::move(b.documents[i]), std::move(b.uris[i]),
+                                                     std::move(b.metadatas[i])}));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOptions dest, const MigrateOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   MigrationReport report;
@@ -43,8 +81,8 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     CollectionSpec spec;
     std::optional<uint64_t> expected;
     std::unique_ptr<CollectionWriter> writer;
-    std::set<std::string> repeated;          // ids that occur more than once: held back until the end
-    std::unique_ptr<CollectionBuffer> held;  // their current winners (duplicate policy applied)
+    std::set<std::string> repeated;     // ids that occur more than once: held back until the end
+    std::unique_ptr<RecordSpill> held;  // their records, by hash of id (in memory, else a temporary file)
   };
   std::map<std::string, Target> targets;  // by source key
   std::vector<std::string> order;
@@ -93,6 +131,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
   };
   CM_ASSIGN_OR_RETURN(writer, PersistDirWriter::Create(dest));
   CM_ASSIGN_OR_RETURN(std::optional<IdCensus> census, source.CensusIds());
+  size_t holding = 0;
   for (const std::string& key : order) {
     Target& t = targets[key];
     if (census) {
@@ -100,7 +139,21 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
       t.expected = n == census->records.end() ? 0 : n->second;
       if (auto r = census->repeated.find(key); r != census->repeated.end()) t.repeated = std::move(r->second);
     }
-    if (!t.repeated.empty()) t.held = std::make_unique<CollectionBuffer>(t.spec, options.policies.duplicates);
+    holding += t.repeated.empty() ? 0 : 1;
+  }
+  for (const std::string& key : order) {
+    Target& t = targets[key];
+    if (!t.repeated.empty()) {
+      // Held records share options.held_memory; past it they go to partitions on disk.
+      uint64_t budget = std::max<uint64_t>(options.held_memory / holding, 1);
+      t.held = std::make_unique<RecordSpill>(fmt::format("held records of collection \"{}\"", t.spec.name), budget);
+      RecordSpill* spill = t.held.get();
+      uint64_t records = t.expected.value_or(0);
+      spill->set_partition_planner([spill, records, budget] {
+        return RecordSpill::PartitionsFor(records * (spill->bytes() / std::max<uint64_t>(spill->records(), 1) + 32),
+                                          budget);
+      });
+    }
     CM_ASSIGN_OR_RETURN(t.writer, writer->BeginCollection(t.spec, t.expected.value_or(0)));
   }
 
@@ -111,19 +164,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
   bool done = false;
   auto total = source.TotalRecords();
   auto t_read = std::chrono::steady_clock::now();
-  auto hold = [&](Target& t, const std::string& key, ConvertedRecord conv, const SourceRecord& r) -> Status {
-    CollectionReport& cr = reports[key];
-    std::optional<ConvertedRecord> displaced;
-    std::string displaced_location;
-    std::optional<RejectReason> why;
-    CM_RETURN_IF_ERROR(t.held->Add(std::move(conv), r.location, &displaced, &displaced_location, &why, &cr.changes));
-    if (displaced) {
-      CM_RETURN_IF_ERROR(rejects.AddConverted(t.spec.name, key, displaced_location, *displaced, *why));
-      ++report.rejected_by_reason[why->code];
-      ++cr.rejected;
-    }
-    return Status::Ok();
-  };
+  SpillEncoder enc;
   while (!done) {
     if (options.cancel && options.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
     batch.clear();
@@ -156,7 +197,9 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
         continue;
       }
       if (t.held && t.repeated.count(conv.id)) {
-        CM_RETURN_IF_ERROR(hold(t, r.collection_key, std::move(conv), r));
+        enc.Clear();
+        EncodeConverted(&enc, r.location, conv);
+        CM_RETURN_IF_ERROR(t.held->Add(SpillHash(r.collection_key, conv.id), enc.bytes()));
       } else {
         CM_RETURN_IF_ERROR(t.writer->Add(std::move(conv)));
       }
@@ -172,11 +215,10 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     Target& t = targets[key];
     CollectionReport& cr = reports[key];
     if (t.held) {
-      const RecordBatch& b = t.held->records();
-      for (size_t i = 0; i < b.size(); ++i) {
-        CM_RETURN_IF_ERROR(t.writer->Add(ConvertedRecord{b.ids[i], {b.embedding(i), b.embedding(i) + b.dim},
-                                                         b.documents[i], b.uris[i], b.metadatas[i]}));
-      }
+      CM_RETURN_IF_ERROR(t.held->Finish());
+      report.records_held += t.held->records();
+      if (t.held->on_disk()) report.held_spilled_bytes += t.held->bytes();
+      CM_RETURN_IF_ERROR(AddHeld(*t.held, t.writer.get(), options.policies.duplicates, key, &rejects, &report, &cr));
       t.held.reset();
     }
     CM_ASSIGN_OR_RETURN(WrittenCollection w, t.writer->Finish());
@@ -225,6 +267,7 @@ std::string ReportJson(const MigrationReport& r) {
   counts("changes", r.changes);
   o += ",\"rejects_file\":";
   if (r.rejects_path.empty()) o += "null"; else AppendJsonString(&o, r.rejects_path);
+  o += fmt::format(",\"records_held\":{},\"held_spilled_bytes\":{}", r.records_held, r.held_spilled_bytes);
   o += fmt::format(",\"seconds\":{{\"reading\":{:.3f},\"writing\":{:.3f},\"total\":{:.3f}}}", r.seconds_reading,
                    r.seconds_writing, r.seconds_total);
   o += ",\"collections\":[";

@@ -55,6 +55,8 @@ struct MigrationReport {
   std::map<std::string, uint64_t> rejected_by_reason;
   ChangeCounts changes;  // totals
   std::string rejects_path;  // empty when nothing was rejected
+  uint64_t records_held = 0;        // records whose id repeats, held for the duplicate policy
+  uint64_t held_spilled_bytes = 0;  // of those, bytes that waited in a temporary file
   double seconds_reading = 0, seconds_writing = 0, seconds_total = 0;
 };
 
@@ -65,6 +67,9 @@ struct MigrateOptions {
   // --to-tenant / --to-database: where collections go (otherwise the source's own, or the defaults).
   std::optional<std::string> dest_tenant, dest_database;
   size_t batch_rows = 8192;
+  // Records whose id repeats wait for the duplicate policy until the end of the source; past
+  // this many bytes (all collections together) they wait in partitions of a temporary file.
+  uint64_t held_memory = uint64_t{128} << 20;
   const std::atomic<bool>* cancel = nullptr;
   // (stage, collection, done, total); stage is "read", "rows" or "index".
   std::function<void(const std::string&, const std::string&, uint64_t, uint64_t)> progress;

@@ -281,6 +281,24 @@ static Status SpillNumbers(ByteCursor& c, std::vector<T>* out) {
 Status SpillFloats(ByteCursor& c, std::vector<float>* out) { return SpillNumbers(c, out); }
 Status SpillDoubles(ByteCursor& c, std::vector<double>* out) { return SpillNumbers(c, out); }
 
+void EncodeConverted(SpillEncoder* e, const std::string& location, const ConvertedRecord& r) {
+  e->Str(location);
+  e->Str(r.id);
+  e->OptStr(r.document);
+  e->OptStr(r.uri);
+  e->Meta(r.metadata);
+  e->Floats(r.embedding.data(), r.embedding.size());
+}
+
+Status DecodeConverted(ByteCursor& c, std::string* location, ConvertedRecord* r) {
+  CM_RETURN_IF_ERROR(SpillStr(c, location));
+  CM_RETURN_IF_ERROR(SpillStr(c, &r->id));
+  CM_RETURN_IF_ERROR(SpillOptStr(c, &r->document));
+  CM_RETURN_IF_ERROR(SpillOptStr(c, &r->uri));
+  CM_RETURN_IF_ERROR(SpillMeta(c, &r->metadata));
+  return SpillFloats(c, &r->embedding);
+}
+
 uint64_t SpillHash(std::string_view collection_key, std::string_view id) {
   // FNV-1a over key, a separator no key contains, and id; then a final mix so that the low bits
   // (the partition) depend on every byte.

@@ -23,6 +23,7 @@
 
 #include "core/record.h"
 #include "core/status.h"
+#include "pipeline/policies.h"
 #include "io/byte_cursor.h"
 
 namespace cm {
@@ -103,6 +104,10 @@ Status SpillOptStr(ByteCursor& c, std::optional<std::string>* out);
 Status SpillMeta(ByteCursor& c, Metadata* out);
 Status SpillFloats(ByteCursor& c, std::vector<float>* out);
 Status SpillDoubles(ByteCursor& c, std::vector<double>* out);
+
+// A converted record and where it was read (the duplicate policy's messages name it).
+void EncodeConverted(SpillEncoder* e, const std::string& location, const ConvertedRecord& r);
+Status DecodeConverted(ByteCursor& c, std::string* location, ConvertedRecord* r);
 
 // A hash of (collection key, id) for partitioning.
 uint64_t SpillHash(std::string_view collection_key, std::string_view id);

@@ -104,22 +104,12 @@ struct Expected {
 void EncodeExpected(SpillEncoder* e, uint32_t collection, const std::string& location, const ConvertedRecord& r) {
   e->Clear();
   e->U32(collection);
-  e->Str(location);
-  e->Str(r.id);
-  e->OptStr(r.document);
-  e->OptStr(r.uri);
-  e->Meta(r.metadata);
-  e->Floats(r.embedding.data(), r.embedding.size());
+  EncodeConverted(e, location, r);
 }
 
 Status DecodeExpected(ByteCursor& c, uint32_t* collection, std::string* location, ConvertedRecord* r) {
   CM_RETURN_IF_ERROR(c.ReadLE(collection, "collection"));
-  CM_RETURN_IF_ERROR(SpillStr(c, location));
-  CM_RETURN_IF_ERROR(SpillStr(c, &r->id));
-  CM_RETURN_IF_ERROR(SpillOptStr(c, &r->document));
-  CM_RETURN_IF_ERROR(SpillOptStr(c, &r->uri));
-  CM_RETURN_IF_ERROR(SpillMeta(c, &r->metadata));
-  return SpillFloats(c, &r->embedding);
+  return DecodeConverted(c, location, r);
 }
 
 struct Found {

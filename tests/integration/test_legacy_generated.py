@@ -90,6 +90,28 @@ class LegacyGenerated(unittest.TestCase):
         self.assertIn('collection "policies" metadata', p.stderr)  # the collection's own nested metadata
         self.assertFalse(os.path.exists(out))
 
+    def test_collection_added_twice_with_held_records_on_disk(self):
+        """Every id of a 3000-record collection appears twice (Chroma 0.3 let `add` run twice), beside
+        the policy cases. With --held-memory 1 the repeated records (about 1.5 MB) wait in partitions
+        of a temporary file; the duplicate policy must still pick the same winners."""
+        pc, pe = legacy_gen.policy_dataset()
+        rc, re_ = legacy_gen.recall_dataset(n=3000)
+        cu = rc[0]['uuid']
+        twice = [r for r in re_ if r['collection_uuid'] == cu]
+        again = [dict(r, uuid=r['uuid'][:-4] + 'beef', document=r['document'] + ' (second add)') for r in twice]
+        src = self.write('added-twice', (pc + rc[:1], pe + twice + again))
+        for duplicates in ('last', 'first'):
+            with self.subTest(duplicates=duplicates):
+                out, want = self.migrate_and_check(src, '--held-memory', '1', '--duplicates', duplicates,
+                                                   duplicates=duplicates)
+                with open(out + '.json') as f:
+                    report = json.load(f)
+                self.assertGreaterEqual(report['records_held'], 6000, report)
+                self.assertGreater(report['held_spilled_bytes'], 1 << 20, report)
+                docs = [r[1] for r in want['clustered-l2']['records'].values()]
+                self.assertEqual(len(docs), 3000)
+                self.assertTrue(all(d.endswith('(second add)') == (duplicates == 'last') for d in docs))
+
     def test_codecs_and_page_layouts(self):
         data = legacy_gen.policy_dataset()
         for options in (['--compression', 'zstd'], ['--compression', 'gzip'], ['--compression', 'uncompressed'],
