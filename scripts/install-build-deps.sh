@@ -6,7 +6,7 @@ PKGS=(build-essential cmake pkg-config git
       nlohmann-json3-dev libcli11-dev libfmt-dev
       libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      python3 tmux curl time)  # time: GNU time measures the benchmark's peak RSS
+      python3 tmux curl time openssl)  # time: the benchmark's peak RSS; openssl: a test's throwaway TLS certificate
 # Node.js 20 with npm may come from a non-Debian build (npm bundled); add Debian's only if absent.
 command -v node >/dev/null || PKGS+=(nodejs)
 command -v npm >/dev/null || PKGS+=(npm)

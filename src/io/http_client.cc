@@ -175,6 +175,11 @@ double BackoffSeconds(const RetryPolicy& p, int attempt, std::optional<double> r
   return d * (0.5 + std::clamp(unit_random, 0.0, 1.0) / 2);
 }
 
+static bool IsCertificateError(CURLcode rc) {
+  return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
+         rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+}
+
 bool IsRetryableStatus(long status) { return status == 429 || status == 502 || status == 503 || status == 504; }
 
 std::optional<double> ParseRetryAfter(std::string_view value, std::time_t now) {
@@ -309,6 +314,11 @@ Result<HttpResponse> HttpClient::Once(std::string_view method, const std::string
   if (rc == CURLE_ABORTED_BY_CALLBACK && Cancelled()) return Status::Cancelled("interrupted");
   if (rc != CURLE_OK) {
     std::string detail = errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc);
+    if (IsCertificateError(rc)) {  // not transient: retrying cannot help
+      return Status::InvalidArgument(Redact(fmt::format(
+          "{} {}{}: {}; the server's TLS certificate is not trusted: give its CA certificate with --from-ca-bundle / "
+          "--to-ca-bundle FILE (or, at your own risk, --from-insecure / --to-insecure)", m, base_, path, detail)));
+    }
     return Status::NetworkError(Redact(fmt::format("{} {}{}: {}", m, base_, path, detail)));
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);

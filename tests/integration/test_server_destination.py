@@ -13,6 +13,7 @@ import base64
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -159,6 +160,35 @@ class ServerDestination(ServerDestinationBase):
             for out in outputs:
                 for s in secrets:
                     self.assertNotIn(s, out)
+
+    def test_tls_destination_verified_against_a_ca_bundle(self):
+        """An https:// destination (a TLS proxy with a throwaway self-signed certificate in front of the
+        real server): refused without the certificate, migrated with --to-ca-bundle (and with
+        --to-insecure), and verified over TLS (the server as a source and as a searcher)."""
+        engines.require(self, shutil.which('openssl') is not None, 'the openssl command (to make a test certificate)')
+        src = self.policy_src()
+        want, _ = expected_of(src)
+        d = engines.temp_dir('tls')
+        cert, key = os.path.join(d, 'cert.pem'), os.path.join(d, 'key.pem')
+        engines.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+                     '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
+        with ChromaServer(engines.temp_dir('srv')) as server, Proxy(server.port, tls=(cert, key)) as proxy:
+            self.assertTrue(proxy.url.startswith('https://'))
+            p = migrate(src, proxy.url, cache_dir=self.cache, expect_rc=1)
+            self.assertIn('certificate', p.stderr.lower(), p.stderr)
+            self.assertIn('--to-ca-bundle', p.stderr)  # the way out, at once: a certificate error is not retried
+            self.assertNotIn('attempts', p.stderr)
+            self.assertEqual(server.collections(), [])
+            migrate(src, proxy.url, '--to-ca-bundle', cert, cache_dir=self.cache, expect_rc=3)
+            check_server(self, server, want)
+            v = engines.run([engines.BINARY, 'verify', '--from', src, '--to', proxy.url, '--to-ca-bundle', cert,
+                             '--json'], check=False)
+            self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+            self.assertTrue(all(c['recall'] is not None for c in json.loads(v.stdout)['collections']
+                                if c['expected'] > 0), v.stdout)
+        with ChromaServer(engines.temp_dir('srv')) as server, Proxy(server.port, tls=(cert, key)) as proxy:
+            migrate(src, proxy.url, '--to-insecure', cache_dir=self.cache, expect_rc=3)
+            check_server(self, server, want)
 
     def test_retries_under_injected_faults(self):
         src = self.policy_src()

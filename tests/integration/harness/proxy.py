@@ -11,18 +11,21 @@ Faults come from `plan(n, method, path)`, called for request number n (0-based);
   ('delay', secs)   wait `secs`, then forward and answer
 With keep_bodies=True it also keeps every forwarded exchange in `exchanges` as (method, path,
 request body, status, response body), so a benchmark can replay exactly what was sent.
+With tls=(certfile, keyfile) it listens with TLS (https://) and still forwards in plain HTTP.
 Only 127.0.0.1 is used.
 """
 import http.client
 import http.server
 import socket
+import ssl
 import threading
 import time
 
 
 class Proxy:
-    def __init__(self, upstream_port, plan=None, keep_bodies=False):
+    def __init__(self, upstream_port, plan=None, keep_bodies=False, tls=None):
         self.upstream_port = upstream_port
+        self.tls = tls
         self.exchanges = [] if keep_bodies else None
         self.plan = plan or (lambda n, method, path: None)
         self.requests = []  # (method, path, {header: value}, body bytes)
@@ -107,6 +110,11 @@ class Proxy:
         self.server = Server(('127.0.0.1', 0), Handler)
         self.port = self.server.server_address[1]
         self.url = f'http://127.0.0.1:{self.port}'
+        if self.tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            self.url = f'https://127.0.0.1:{self.port}'
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
