@@ -130,6 +130,12 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     if (options.progress) options.progress(stage, name, d, t);
   };
   CM_ASSIGN_OR_RETURN(writer, PersistDirWriter::Create(dest));
+  // A whole source brings its tenants and databases along, those without collections too.
+  if (options.selection.include.empty() && options.selection.exclude.empty() && !options.dest_tenant &&
+      !options.dest_database) {
+    CM_ASSIGN_OR_RETURN(auto databases, source.ListDatabases());
+    for (const auto& [tenant, database] : databases) CM_RETURN_IF_ERROR(writer->AddDatabase(tenant, database));
+  }
   CM_ASSIGN_OR_RETURN(std::optional<IdCensus> census, source.CensusIds());
   size_t holding = 0;
   for (const std::string& key : order) {

@@ -71,11 +71,16 @@ PersistDirWriter::~PersistDirWriter() {
   }
 }
 
-Result<std::string> PersistDirWriter::DatabaseId(const std::string& tenant, const std::string& database) {
-  if (tenant == kDefaultTenant && database == kDefaultDatabase) return std::string(kDefaultDatabaseId);
+Status PersistDirWriter::AddDatabase(const std::string& tenant, const std::string& database) {
+  if (!database.empty()) return DatabaseId(tenant, database).status();
   CM_ASSIGN_OR_RETURN(Stmt t, db_.Prepare("INSERT OR IGNORE INTO tenants (id) VALUES (?)"));
   CM_RETURN_IF_ERROR(t.BindText(1, tenant));
-  CM_RETURN_IF_ERROR(t.Run());
+  return t.Run();
+}
+
+Result<std::string> PersistDirWriter::DatabaseId(const std::string& tenant, const std::string& database) {
+  if (tenant == kDefaultTenant && database == kDefaultDatabase) return std::string(kDefaultDatabaseId);
+  CM_RETURN_IF_ERROR(AddDatabase(tenant, ""));
   CM_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id FROM databases WHERE tenant_id = ? AND name = ?"));
   CM_RETURN_IF_ERROR(q.BindText(1, tenant));
   CM_RETURN_IF_ERROR(q.BindText(2, database));

@@ -106,6 +106,9 @@ class PersistDirWriter {
   // Writes the collection's rows (failing early on a name taken in its database) and returns
   // its writer. `expected_records` sizes the graph (0 = unknown; it grows as needed).
   Result<std::unique_ptr<CollectionWriter>> BeginCollection(const CollectionSpec& spec, uint64_t expected_records);
+  // Creates a tenant (and a database in it, unless `database` is empty) that may hold no
+  // collection; nothing when it exists already.
+  Status AddDatabase(const std::string& tenant, const std::string& database);
   // Finishes the database, syncs everything and moves the staging directory into place.
   Status Commit();
 

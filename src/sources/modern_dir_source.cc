@@ -134,6 +134,31 @@ class ModernDirSourceImpl final : public ModernDirSource {
     return out;
   }
 
+  Result<std::vector<std::pair<std::string, std::string>>> ListDatabases() override {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::set<std::string> with_database;
+    if (schema_.HasTable("databases")) {
+      CM_ASSIGN_OR_RETURN(Stmt st, db_.Prepare("SELECT tenant_id, name FROM databases ORDER BY rowid"));
+      bool row = false;
+      while (true) {
+        CM_RETURN_IF_ERROR(st.Step(&row));
+        if (!row) break;
+        out.emplace_back(st.ColumnText(0), st.ColumnText(1));
+        with_database.insert(st.ColumnText(0));
+      }
+    }
+    if (schema_.HasTable("tenants")) {
+      CM_ASSIGN_OR_RETURN(Stmt st, db_.Prepare("SELECT id FROM tenants ORDER BY rowid"));
+      bool row = false;
+      while (true) {
+        CM_RETURN_IF_ERROR(st.Step(&row));
+        if (!row) break;
+        if (!with_database.count(st.ColumnText(0))) out.emplace_back(st.ColumnText(0), "");
+      }
+    }
+    return out;
+  }
+
   Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) override {
     *done = false;
     if (max_rows == 0) max_rows = 1;

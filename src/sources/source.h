@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/collection.h"
@@ -72,6 +73,12 @@ class Source {
   // take this census without reading vectors. nullopt: ids are unique per collection by
   // construction, and SourceCollection::expected_count is the only count there is.
   virtual Result<std::optional<IdCensus>> CensusIds() { return std::optional<IdCensus>(); }
+  // Tenants and databases the source holds, those without collections included, as (tenant,
+  // database) pairs; database is empty for a tenant without databases. Sources without the
+  // notion (legacy) have none.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListDatabases() {
+    return std::vector<std::pair<std::string, std::string>>();
+  }
   // Records the source expects to produce in total (for progress), if known.
   virtual std::optional<uint64_t> TotalRecords() const { return std::nullopt; }
   // Findings about the source itself for `plan`, given the records counted per collection key

@@ -130,6 +130,7 @@ class ModernBase(unittest.TestCase):
         with ChromaServer(out) as server:
             got = server_view(server, list(reference) + [('default_tenant', 'default_database')])
         compare_views(self, got, reference, label, expected_space)
+        self.out = out
         return rep
 
 
@@ -203,6 +204,10 @@ class ServerMadeDirs(ModernBase):
         with ChromaServer(src) as s:
             s.request('POST', '/tenants', {'name': 'acme'})
             s.request('POST', '/tenants/acme/databases', {'name': 'prod'})
+            # Places without collections: they must come along too.
+            s.request('POST', '/tenants/acme/databases', {'name': 'staging'})
+            s.request('POST', '/tenants/default_tenant/databases', {'name': 'archive'})
+            s.request('POST', '/tenants', {'name': 'lonely'})
             specs = [('vecs_l2', 'l2', 'default_tenant', 'default_database', self.N),
                      ('vecs_cos', 'cosine', 'default_tenant', 'default_database', self.N),
                      ('small_ip', 'ip', 'acme', 'prod', 40)]
@@ -265,6 +270,11 @@ class ServerMadeDirs(ModernBase):
         # The Python reading of the stopped directory agrees with what the live server returned.
         compare_views(self, modern_expect.view(src), live, 'Python reading vs live server')
         self.migrate_and_compare(src, live, 'server-made', want_space)
+        with ChromaServer(self.out) as server:
+            for tenant, database in (('acme', 'staging'), ('default_tenant', 'archive'), ('acme', 'prod')):
+                self.assertEqual(server.request('GET', f'/tenants/{tenant}/databases/{database}')['name'], database)
+            self.assertEqual(server.request('GET', '/tenants/lonely')['name'], 'lonely')
+            self.assertEqual(server.collections(tenant='acme', database='staging'), [])
 
     def test_hot_journal_is_refused_and_left_alone(self):
         src = os.path.join(MODERN, 'kb-model-dup-adds')
