@@ -250,54 +250,39 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
 }
 
 std::string ReportJson(const MigrationReport& r) {
-  std::string o = "{\"tool\":\"chroma-migrate " CM_VERSION "\",\"source\":";
-  AppendJsonString(&o, r.source);
-  o += ",\"destination\":";
-  AppendJsonString(&o, r.destination);
-  o += fmt::format(",\"records_read\":{},\"records_migrated\":{},\"records_rejected\":{},\"records_skipped\":{}",
-                   r.records_read, r.records_migrated, r.records_rejected, r.records_skipped);
-  auto counts = [&](const char* key, const std::map<std::string, uint64_t>& m) {
-    o += ",\"";
-    o += key;
-    o += "\":{";
-    bool first = true;
-    for (const auto& [k, v] : m) {
-      if (!first) o += ",";
-      first = false;
-      AppendJsonString(&o, k);
-      o += fmt::format(":{}", v);
-    }
-    o += "}";
-  };
-  counts("rejected_by_reason", r.rejected_by_reason);
-  counts("changes", r.changes);
-  o += ",\"rejects_file\":";
-  if (r.rejects_path.empty()) o += "null"; else AppendJsonString(&o, r.rejects_path);
-  o += fmt::format(",\"records_held\":{},\"held_spilled_bytes\":{}", r.records_held, r.held_spilled_bytes);
-  o += fmt::format(",\"seconds\":{{\"reading\":{:.3f},\"writing\":{:.3f},\"total\":{:.3f}}}", r.seconds_reading,
-                   r.seconds_writing, r.seconds_total);
-  o += ",\"collections\":[";
-  for (size_t i = 0; i < r.collections.size(); ++i) {
-    const auto& c = r.collections[i];
-    if (i) o += ",";
-    o += "{\"name\":";
-    AppendJsonString(&o, c.name);
-    o += ",\"source_name\":";
-    AppendJsonString(&o, c.source_name);
-    o += ",\"source_key\":";
-    AppendJsonString(&o, c.source_key);
-    o += ",\"id\":";
-    AppendJsonString(&o, c.id);
-    o += ",\"space\":";
-    AppendJsonString(&o, c.space);
-    o += ",\"dimension\":";
-    o += c.dimension ? std::to_string(*c.dimension) : "null";
-    o += fmt::format(",\"read\":{},\"migrated\":{},\"rejected\":{}", c.read, c.migrated, c.rejected);
-    counts("changes", c.changes);
-    o += "}";
+  Value::Array collections;
+  for (const CollectionReport& c : r.collections) {
+    collections.push_back(Value::MakeObject({
+        {"name", Value::String(c.name)},
+        {"source_name", Value::String(c.source_name)},
+        {"source_key", Value::String(c.source_key)},
+        {"id", Value::String(c.id)},
+        {"space", Value::String(c.space)},
+        {"dimension", c.dimension ? JsonCount(*c.dimension) : Value::Null()},
+        {"read", JsonCount(c.read)},
+        {"migrated", JsonCount(c.migrated)},
+        {"rejected", JsonCount(c.rejected)},
+        {"changes", JsonCounts(c.changes)},
+    }));
   }
-  o += "]}";
-  return o;
+  return ToJson(Value::MakeObject({
+      {"tool", Value::String("chroma-migrate " CM_VERSION)},
+      {"source", Value::String(r.source)},
+      {"destination", Value::String(r.destination)},
+      {"records_read", JsonCount(r.records_read)},
+      {"records_migrated", JsonCount(r.records_migrated)},
+      {"records_rejected", JsonCount(r.records_rejected)},
+      {"records_skipped", JsonCount(r.records_skipped)},
+      {"rejected_by_reason", JsonCounts(r.rejected_by_reason)},
+      {"changes", JsonCounts(r.changes)},
+      {"rejects_file", JsonStringOrNull(r.rejects_path)},
+      {"records_held", JsonCount(r.records_held)},
+      {"held_spilled_bytes", JsonCount(r.held_spilled_bytes)},
+      {"seconds", Value::MakeObject({{"reading", JsonRounded(r.seconds_reading, 3)},
+                                     {"writing", JsonRounded(r.seconds_writing, 3)},
+                                     {"total", JsonRounded(r.seconds_total, 3)}})},
+      {"collections", Value::MakeArray(std::move(collections))},
+  }));
 }
 
 }  // namespace cm

@@ -19,23 +19,12 @@ void Note(std::map<std::string, Anomaly>* into, const std::string& code, const s
   if (a.examples.size() < kPlanExamples) a.examples.push_back(location);
 }
 
-void AppendAnomalies(std::string* o, const char* key, const std::map<std::string, Anomaly>& m) {
-  *o += ",\"";
-  *o += key;
-  *o += "\":{";
-  bool first = true;
+Value AnomaliesJson(const std::map<std::string, Anomaly>& m) {
+  Value::Object o;
   for (const auto& [code, a] : m) {
-    if (!first) *o += ",";
-    first = false;
-    AppendJsonString(o, code);
-    *o += fmt::format(":{{\"count\":{},\"examples\":[", a.count);
-    for (size_t i = 0; i < a.examples.size(); ++i) {
-      if (i) *o += ",";
-      AppendJsonString(o, a.examples[i]);
-    }
-    *o += "]}";
+    o.emplace_back(code, Value::MakeObject({{"count", JsonCount(a.count)}, {"examples", JsonStrings(a.examples)}}));
   }
-  *o += "}";
+  return Value::MakeObject(std::move(o));
 }
 
 }  // namespace
@@ -214,50 +203,32 @@ std::string PlanText(const PlanReport& p) {
 }
 
 std::string PlanJson(const PlanReport& p) {
-  std::string o = "{\"source\":";
-  AppendJsonString(&o, p.source);
-  o += fmt::format(",\"records\":{},\"would_migrate\":{},\"would_reject\":{},\"estimated_bytes\":{},\"estimated_seconds\":{:.1f},\"ok\":{}",
-                   p.records, p.would_migrate, p.would_reject, p.estimated_bytes, p.estimated_seconds, p.ok() ? "true" : "false");
-  auto strings = [&](const char* key, const std::vector<std::string>& v) {
-    o += ",\"";
-    o += key;
-    o += "\":[";
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (i) o += ",";
-      AppendJsonString(&o, v[i]);
-    }
-    o += "]";
-  };
-  strings("notes", p.notes);
-  strings("destination_problems", p.destination_problems);
-  AppendAnomalies(&o, "orphans", p.orphans);
-  o += ",\"collections\":[";
-  for (size_t i = 0; i < p.collections.size(); ++i) {
-    const auto& c = p.collections[i];
-    if (i) o += ",";
-    o += "{\"name\":";
-    AppendJsonString(&o, c.name);
-    o += ",\"source_name\":";
-    AppendJsonString(&o, c.source_name);
-    o += ",\"key\":";
-    AppendJsonString(&o, c.key);
-    o += ",\"space\":";
-    AppendJsonString(&o, c.space);
-    o += ",\"problem\":";
-    if (c.problem.empty()) o += "null"; else AppendJsonString(&o, c.problem);
-    o += fmt::format(",\"records\":{},\"would_migrate\":{},\"dimensions\":{{", c.records, c.would_migrate);
-    bool first = true;
-    for (const auto& [d, n] : c.dimensions) {
-      o += fmt::format("{}\"{}\":{}", first ? "" : ",", d, n);
-      first = false;
-    }
-    o += "}";
-    AppendAnomalies(&o, "changes", c.changes);
-    AppendAnomalies(&o, "rejects", c.rejects);
-    o += "}";
+  Value::Array collections;
+  for (const auto& c : p.collections) {
+    Value::Object dims;
+    for (const auto& [d, n] : c.dimensions) dims.emplace_back(std::to_string(d), JsonCount(n));
+    collections.push_back(Value::MakeObject({{"name", Value::String(c.name)},
+                                             {"source_name", Value::String(c.source_name)},
+                                             {"key", Value::String(c.key)},
+                                             {"space", Value::String(c.space)},
+                                             {"problem", JsonStringOrNull(c.problem)},
+                                             {"records", JsonCount(c.records)},
+                                             {"would_migrate", JsonCount(c.would_migrate)},
+                                             {"dimensions", Value::MakeObject(std::move(dims))},
+                                             {"changes", AnomaliesJson(c.changes)},
+                                             {"rejects", AnomaliesJson(c.rejects)}}));
   }
-  o += "]}";
-  return o;
+  return ToJson(Value::MakeObject({{"source", Value::String(p.source)},
+                                   {"records", JsonCount(p.records)},
+                                   {"would_migrate", JsonCount(p.would_migrate)},
+                                   {"would_reject", JsonCount(p.would_reject)},
+                                   {"estimated_bytes", JsonCount(p.estimated_bytes)},
+                                   {"estimated_seconds", JsonRounded(p.estimated_seconds, 1)},
+                                   {"ok", Value::Bool(p.ok())},
+                                   {"notes", JsonStrings(p.notes)},
+                                   {"destination_problems", JsonStrings(p.destination_problems)},
+                                   {"orphans", AnomaliesJson(p.orphans)},
+                                   {"collections", Value::MakeArray(std::move(collections))}}));
 }
 
 }  // namespace cm

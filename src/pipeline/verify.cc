@@ -429,34 +429,27 @@ std::string VerifyText(const VerifyReport& r) {
 }
 
 std::string VerifyJson(const VerifyReport& r) {
-  std::string o = fmt::format("{{\"ok\":{},\"differences\":{},\"kinds\":{{", r.ok() ? "true" : "false", r.differences);
-  bool first = true;
-  for (const auto& [k, n] : r.kinds) {
-    o += fmt::format("{}\"{}\":{}", first ? "" : ",", k, n);
-    first = false;
+  Value::Array listed, collections;
+  for (const Difference& d : r.listed) {
+    listed.push_back(Value::MakeObject({{"collection", Value::String(d.collection)},
+                                        {"id", Value::String(d.id)},
+                                        {"kind", Value::String(d.kind)},
+                                        {"detail", Value::String(d.detail)}}));
   }
-  o += "},\"listed\":[";
-  for (size_t i = 0; i < r.listed.size(); ++i) {
-    const auto& d = r.listed[i];
-    o += i ? ",{\"collection\":" : "{\"collection\":";
-    AppendJsonString(&o, d.collection);
-    o += ",\"id\":";
-    AppendJsonString(&o, d.id);
-    o += ",\"kind\":";
-    AppendJsonString(&o, d.kind);
-    o += ",\"detail\":";
-    AppendJsonString(&o, d.detail);
-    o += "}";
+  for (const CollectionCheck& c : r.collections) {
+    collections.push_back(Value::MakeObject({{"name", Value::String(c.name)},
+                                             {"expected", JsonCount(c.expected)},
+                                             {"found", JsonCount(c.found)},
+                                             {"identical", JsonCount(c.matched)},
+                                             {"recall", c.recall ? JsonRounded(*c.recall, 4) : Value::Null()}}));
   }
-  o += "],\"collections\":[";
-  for (size_t i = 0; i < r.collections.size(); ++i) {
-    const auto& c = r.collections[i];
-    o += i ? ",{\"name\":" : "{\"name\":";
-    AppendJsonString(&o, c.name);
-    o += fmt::format(",\"expected\":{},\"found\":{},\"identical\":{},\"recall\":{}}}", c.expected, c.found, c.matched,
-                     c.recall ? fmt::format("{:.4f}", *c.recall) : "null");
-  }
-  return o + fmt::format("],\"partitions\":{},\"spilled_bytes\":{}}}", r.partitions, r.spilled_bytes);
+  return ToJson(Value::MakeObject({{"ok", Value::Bool(r.ok())},
+                                   {"differences", JsonCount(r.differences)},
+                                   {"kinds", JsonCounts(r.kinds)},
+                                   {"listed", Value::MakeArray(std::move(listed))},
+                                   {"collections", Value::MakeArray(std::move(collections))},
+                                   {"partitions", JsonCount(r.partitions)},
+                                   {"spilled_bytes", JsonCount(r.spilled_bytes)}}));
 }
 
 }  // namespace cm

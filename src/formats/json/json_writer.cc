@@ -110,4 +110,25 @@ std::string ToJson(const Value& v) {
   return out;
 }
 
+Value JsonCount(uint64_t n) { return Value::Int(static_cast<int64_t>(n)); }
+
+Value JsonStringOrNull(const std::string& s) { return s.empty() ? Value::Null() : Value::String(s); }
+
+Value JsonRounded(double d, int decimals) {
+  double scale = std::pow(10.0, decimals);
+  return Value::Double(std::round(d * scale) / scale);
+}
+
+Value JsonStrings(const std::vector<std::string>& v) {
+  Value::Array a;
+  for (const std::string& s : v) a.push_back(Value::String(s));
+  return Value::MakeArray(std::move(a));
+}
+
+Value JsonCounts(const std::map<std::string, uint64_t>& counts) {
+  Value::Object o;
+  for (const auto& [k, n] : counts) o.emplace_back(k, JsonCount(n));
+  return Value::MakeObject(std::move(o));
+}
+
 }  // namespace cm

@@ -11,8 +11,11 @@
 // Stateless and thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/value.h"
 
@@ -22,5 +25,12 @@ void AppendJsonString(std::string* out, std::string_view s);
 void AppendJsonDouble(std::string* out, double d);
 void AppendJson(std::string* out, const Value& v);
 std::string ToJson(const Value& v);
+
+// Pieces of the JSON reports (migration, plan, verify), built as Values and written once.
+Value JsonCount(uint64_t n);
+Value JsonStringOrNull(const std::string& s);  // "" is null
+Value JsonRounded(double d, int decimals);     // seconds, ratios: no false precision
+Value JsonStrings(const std::vector<std::string>& v);
+Value JsonCounts(const std::map<std::string, uint64_t>& counts);  // {"key": n, ...} in key order
 
 }  // namespace cm
