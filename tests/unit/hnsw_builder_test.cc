@@ -10,6 +10,7 @@
 #include <set>
 
 #include "formats/hnsw/hnsw_builder.h"
+#include "hnsw_test_support.h"
 #include "test_env.h"
 
 namespace cm {
@@ -34,11 +35,10 @@ void CheckSegment(Space space) {
   auto vecs = Clustered(n, dim, 7);
   HnswBuildOptions o;
   o.space = space;
-  o.threads = 2;
-  auto index = HnswIndex::Build(vecs.data(), n, dim, o);
-  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  auto index = test::BuildIndex(vecs.data(), n, dim, o);
+  ASSERT_TRUE(index);
   std::string dir = test::MakeTempDir("hnsw");
-  ASSERT_TRUE((*index)->WriteChromaSegment(dir).ok());
+  ASSERT_TRUE(index->WriteChromaSegment(dir).ok());
 
   std::string header = Read(dir + "/header.bin");
   ASSERT_EQ(header.size(), 100u);
@@ -122,18 +122,18 @@ TEST(HnswBuilder, L2SegmentLoadsAndSearches) { CheckSegment(Space::kL2); }
 TEST(HnswBuilder, CosineSegmentKeepsNormsAtInternalIds) { CheckSegment(Space::kCosine); }
 TEST(HnswBuilder, IpSegmentLoadsAndSearches) { CheckSegment(Space::kIp); }
 
-TEST(HnswBuilder, RejectsEmptyInput) {
-  auto r = HnswIndex::Build(nullptr, 0, 8, HnswBuildOptions{});
+TEST(HnswBuilder, RejectsNoDimension) {
+  auto r = HnswBuilder::Create(0, 8, HnswBuildOptions{});
   EXPECT_FALSE(r.ok());
 }
 
 TEST(HnswBuilder, WriteFailsCleanlyWhenFilesExist) {
   std::vector<float> v = {1, 2, 3, 4};
-  auto index = HnswIndex::Build(v.data(), 1, 4, HnswBuildOptions{});
-  ASSERT_TRUE(index.ok());
+  auto index = test::BuildIndex(v.data(), 1, 4, HnswBuildOptions{});
+  ASSERT_TRUE(index);
   std::string dir = test::MakeTempDir("hnsw-exists");
-  ASSERT_TRUE((*index)->WriteChromaSegment(dir).ok());
-  Status again = (*index)->WriteChromaSegment(dir);
+  ASSERT_TRUE(index->WriteChromaSegment(dir).ok());
+  Status again = index->WriteChromaSegment(dir);
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.message().find("header.bin: cannot create"), std::string::npos) << again.message();
 }

@@ -10,6 +10,7 @@
 
 #include "formats/hnsw/hnsw_builder.h"
 #include "formats/hnsw/segment_reader.h"
+#include "hnsw_test_support.h"
 #include "test_env.h"
 
 namespace cm {
@@ -32,9 +33,8 @@ Built BuildSegment(Space space, size_t rows, size_t dim) {
   HnswBuildOptions o;
   o.space = space;
   o.max_neighbors = 4;
-  auto idx = HnswIndex::Build(b.vectors.data(), rows, dim, o);
-  EXPECT_TRUE(idx.ok()) << idx.status().ToString();
-  EXPECT_TRUE((*idx)->WriteChromaSegment(b.dir).ok());
+  auto idx = test::BuildIndex(b.vectors.data(), rows, dim, o);
+  EXPECT_TRUE(idx && idx->WriteChromaSegment(b.dir).ok());
   return b;
 }
 

@@ -4,13 +4,10 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
-#include <thread>
 
 namespace cm {
 namespace {
@@ -122,41 +119,6 @@ class HnswIndexImpl final : public HnswIndex {
     return Status::Ok();
   }
 
-  Status Build(const float* vectors, size_t rows, const HnswBuildOptions& o,
-               const std::function<void(size_t)>& progress) {
-    CM_RETURN_IF_ERROR(Init(rows, o));
-    std::atomic<size_t> next{0};
-    std::atomic<size_t> done{0};
-    std::mutex error_mu;
-    Status error;
-    auto worker = [&]() {
-      while (true) {
-        if (o.cancel && o.cancel->load()) break;
-        size_t start = next.fetch_add(256);
-        if (start >= rows) break;
-        size_t end = std::min(rows, start + 256);
-        for (size_t r = start; r < end; ++r) {
-          Status s = AddOne(vectors + r * dim_, r + 1);
-          if (!s.ok()) {
-            std::lock_guard<std::mutex> lock(error_mu);
-            if (error.ok()) error = s;
-            return;
-          }
-        }
-        size_t d = done.fetch_add(end - start) + (end - start);
-        if (progress) progress(d);
-      }
-    };
-    size_t threads = std::max<size_t>(1, std::min(o.threads, rows / 64 + 1));
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-    CM_RETURN_IF_ERROR(error);
-    if (o.cancel && o.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
-    return Status::Ok();
-  }
-
   Status WriteChromaSegment(const std::string& dir) const override {
     const auto& ix = *index_;
     size_t n = ix.cur_element_count;
@@ -256,15 +218,6 @@ Result<std::unique_ptr<HnswBuilder>> HnswBuilder::Create(size_t dim, size_t capa
 Result<std::unique_ptr<HnswIndex>> HnswIndex::LoadStockFile(const std::string& path, size_t dim, Space space) {
   auto index = std::make_unique<HnswIndexImpl>(dim, space);
   CM_RETURN_IF_ERROR(index->Load(path));
-  return std::unique_ptr<HnswIndex>(std::move(index));
-}
-
-Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const float* vectors, size_t rows, size_t dim,
-                                                    const HnswBuildOptions& options,
-                                                    const std::function<void(size_t)>& progress) {
-  if (rows == 0 || dim == 0) return Status::InvalidArgument("an HNSW index needs at least one row and one dimension");
-  auto index = std::make_unique<HnswIndexImpl>(dim, options.space);
-  CM_RETURN_IF_ERROR(index->Build(vectors, rows, options, progress));
   return std::unique_ptr<HnswIndex>(std::move(index));
 }
 

@@ -10,16 +10,12 @@
 // Debian's hnswlib 0.6.2 headers define non-inline functions, so they are included by
 // hnsw_builder.cc alone: everything that needs hnswlib goes through this class.
 //
-// Build() uses `threads` threads calling addPoint concurrently, which hnswlib supports. A
-// HnswIndex is not thread-safe after the build; it owns its graph memory.
-//
-// HnswBuilder is the incremental form the streaming writer uses: vectors are added as they are
-// read, from any number of threads at once, so records never have to be held beside the graph.
+// HnswBuilder builds incrementally: vectors are added as they are read, from any number of
+// threads at once (hnswlib's addPoint supports it), so records never have to be held beside the
+// graph. Finish() gives the HnswIndex, which is not thread-safe and owns its graph memory.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,18 +29,11 @@ struct HnswBuildOptions {
   Space space = Space::kL2;
   size_t max_neighbors = 16;
   size_t ef_construction = 100;
-  size_t threads = 1;
   uint64_t seed = 100;
-  const std::atomic<bool>* cancel = nullptr;  // checked between chunks; Build then fails with Cancelled
 };
 
 class HnswIndex {
  public:
-  // `vectors` is rows × dim, row-major; row r gets label r + 1. `progress` (optional) is called
-  // from worker threads with the number of rows inserted so far, roughly every 1024 rows.
-  static Result<std::unique_ptr<HnswIndex>> Build(const float* vectors, size_t rows, size_t dim,
-                                                  const HnswBuildOptions& options,
-                                                  const std::function<void(size_t)>& progress = {});
   // Loads a stock hnswlib single-file index (legacy index/index_<uuid>.bin, or a Chroma segment
   // re-assembled without its version int). hnswlib trusts the file, so callers validate first.
   static Result<std::unique_ptr<HnswIndex>> LoadStockFile(const std::string& path, size_t dim, Space space);
