@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 
+#include "formats/parquet/consumed_reporter.h"
 #include "formats/parquet/file_metadata.h"
 
 namespace cm::parquet {
@@ -35,7 +36,7 @@ struct Where {
 class ReportingSource final : public snappy::Source {
  public:
   ReportingSource(const uint8_t* p, size_t n, const std::function<void(size_t)>& consumed)
-      : p_(reinterpret_cast<const char*>(p)), left_(n), consumed_(consumed) {}
+      : p_(reinterpret_cast<const char*>(p)), left_(n), reporter_(consumed) {}
   size_t Available() const override { return left_; }
   const char* Peek(size_t* len) override {
     *len = std::min(left_, kFragment);
@@ -45,18 +46,15 @@ class ReportingSource final : public snappy::Source {
     p_ += n;
     left_ -= n;
     done_ += n;
-    if (consumed_ && done_ - reported_ >= kFragment) {
-      consumed_(done_);
-      reported_ = done_;
-    }
+    reporter_.At(done_);
   }
 
  private:
   static constexpr size_t kFragment = size_t{4} << 20;
   const char* p_;
   size_t left_;
-  size_t done_ = 0, reported_ = 0;
-  const std::function<void(size_t)>& consumed_;
+  size_t done_ = 0;
+  ConsumedReporter reporter_;
 };
 
 Status Snappy(const uint8_t* in, size_t in_size, uint8_t* out, size_t out_size, const Where& w,

@@ -31,13 +31,6 @@ Status SnappyStream::Init() {
   return Status::Ok();
 }
 
-void SnappyStream::Consumed() {
-  if (consumed_ && ip_ - reported_ >= (size_t{4} << 20)) {
-    consumed_(ip_);
-    reported_ = ip_;
-  }
-}
-
 Status SnappyStream::FallBackToWhole() {
   size_t len = 0;
   if (!snappy::GetUncompressedLength(reinterpret_cast<const char*>(in_), in_size_, &len) || len != total_) {
@@ -68,7 +61,7 @@ Status SnappyStream::Fill(size_t want) {
       ip_ += n;
       produced_ += n;
       literal_left_ -= n;
-      Consumed();
+      consumed_.At(ip_);
       continue;
     }
     if (ip_ >= in_size_) return Fail(fmt::format("the input ends after {} of {} output bytes", produced_, total_));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "formats/parquet/consumed_reporter.h"
 
 namespace cm::parquet {
 
@@ -37,15 +38,13 @@ class SnappyStream {
   // Decodes elements until `want` undelivered bytes are in the ring (or the block ends).
   Status Fill(size_t want);
   Status FallBackToWhole();
-  void Consumed();
 
   const uint8_t* in_;
   size_t in_size_;
   size_t ip_ = 0;  // next input byte
   std::string source_;
   uint64_t offset_;
-  std::function<void(size_t)> consumed_;
-  size_t reported_ = 0;
+  ConsumedReporter consumed_;
   uint64_t total_ = 0;
   uint64_t produced_ = 0;   // output bytes decoded so far (absolute position)
   uint64_t delivered_ = 0;  // output bytes handed to Read callers
