@@ -288,7 +288,7 @@ Status ColumnStreamImpl::LoadStreamedDataPage(const PageHeader& h, ByteCursor ra
       levels_buf_.insert(levels_buf_.end(), prefix, prefix + 4);
       len = uint64_t{prefix[0]} | uint64_t{prefix[1]} << 8 | uint64_t{prefix[2]} << 16 | uint64_t{prefix[3]} << 24;
     } else if (encoding == kBitPacked) {
-      len = (static_cast<uint64_t>(n) * static_cast<uint64_t>(BitWidth(static_cast<uint64_t>(max_level))) + 7) / 8;
+      len = BitPackedLevelBytes(n, max_level);
     } else {
       return Status::Unsupported(fmt::format("{} at offset {}: level encoding {} ({}) is not supported",
                                              file_->path(), start, EncodingName(encoding), encoding));

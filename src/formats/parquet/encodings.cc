@@ -30,6 +30,15 @@ double FromBytes(PhysicalType type, const uint8_t* p) {
   }
 }
 
+// n PLAIN values of `type` (width bytes each) at p, as doubles.
+void PlainToDoubles(PhysicalType type, size_t width, const uint8_t* p, size_t n, double* out) {
+  if (type == PhysicalType::kDouble) {
+    if (n > 0) std::memcpy(out, p, n * 8);
+  } else {
+    for (size_t i = 0; i < n; ++i) out[i] = FromBytes(type, p + i * width);
+  }
+}
+
 class PlainDoubleDecoder final : public DoubleDecoder {
  public:
   PlainDoubleDecoder(PhysicalType type, ByteCursor data) : type_(type), width_(NumericWidth(type)), cur_(data) {}
@@ -37,12 +46,7 @@ class PlainDoubleDecoder final : public DoubleDecoder {
     std::string_view bytes;
     if (n > cur_.remaining() / width_) return cur_.Truncated("PLAIN numeric values", n * width_);
     CM_RETURN_IF_ERROR(cur_.ReadBytes(n * width_, &bytes, "PLAIN numeric values"));
-    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-    if (type_ == PhysicalType::kDouble) {
-      if (n > 0) std::memcpy(out, p, n * 8);
-    } else {
-      for (size_t i = 0; i < n; ++i) out[i] = FromBytes(type_, p + i * width_);
-    }
+    PlainToDoubles(type_, width_, reinterpret_cast<const uint8_t*>(bytes.data()), n, out);
     return Status::Ok();
   }
  private:
@@ -58,12 +62,13 @@ class StreamedPlainDoubleDecoder final : public DoubleDecoder {
       : type_(type), width_(NumericWidth(type)), stream_(std::move(stream)) {}
   Status Next(size_t n, double* out) override {
     if (n > stream_->remaining() / width_) {
-      return stream_->Read(nullptr, n * width_);  // fails, naming what is missing
+      return stream_->Corrupt(fmt::format("PLAIN numeric values: {} wanted but only {} bytes remain", n,
+                                          stream_->remaining()));
     }
     if (type_ == PhysicalType::kDouble) return stream_->Read(reinterpret_cast<uint8_t*>(out), n * 8);
     buf_.resize(n * width_);
     CM_RETURN_IF_ERROR(stream_->Read(buf_.data(), buf_.size()));
-    for (size_t i = 0; i < n; ++i) out[i] = FromBytes(type_, buf_.data() + i * width_);
+    PlainToDoubles(type_, width_, buf_.data(), n, out);
     return Status::Ok();
   }
 

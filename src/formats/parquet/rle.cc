@@ -17,6 +17,10 @@ int BitWidth(uint64_t max_value) {
   return w;
 }
 
+uint64_t BitPackedLevelBytes(uint64_t num_values, int max_level) {
+  return (num_values * static_cast<uint64_t>(BitWidth(static_cast<uint64_t>(max_level))) + 7) / 8;
+}
+
 uint64_t ReadBitsLsb(const uint8_t* p, size_t bit_offset, int width) {
   uint64_t result = 0;
   int done = 0;
@@ -114,7 +118,7 @@ Status LevelDecoder::InitV1(int32_t encoding, int max_level, size_t num_values, 
   if (encoding == kBitPacked) {
     bit_packed_ = true;
     // num_values is at most 2^31, so this cannot overflow.
-    size_t len = (static_cast<uint64_t>(num_values) * bw_ + 7) / 8;
+    auto len = static_cast<size_t>(BitPackedLevelBytes(num_values, max_level));
     CM_RETURN_IF_ERROR(page->Slice(len, &packed_, "BIT_PACKED levels"));
     packed_bit_ = 0;
     return Status::Ok();

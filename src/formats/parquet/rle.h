@@ -60,5 +60,7 @@ class LevelDecoder {
 
 // Bits needed for values 0..max_value.
 int BitWidth(uint64_t max_value);
+// Bytes a v1 page's BIT_PACKED levels take: num_values levels of 0..max_level, MSB first.
+uint64_t BitPackedLevelBytes(uint64_t num_values, int max_level);
 
 }  // namespace cm::parquet

@@ -31,10 +31,11 @@ class SnappyStream {
   uint64_t remaining() const { return total_ - delivered_; }
   // Copies exactly the next n output bytes to `out`; Corrupt if the block is invalid or ends first.
   Status Read(uint8_t* out, size_t n);
+  // A Corrupt status naming the source and the block's offset.
+  Status Corrupt(const std::string& what) const;
 
  private:
   static constexpr size_t kRing = size_t{1} << 20;  // power of two
-  Status Fail(const std::string& what) const;
   // Decodes elements until `want` undelivered bytes are in the ring (or the block ends).
   Status Fill(size_t want);
   Status FallBackToWhole();
