@@ -6,8 +6,10 @@
 
 #include <filesystem>
 
+#include "chroma/sqlite_db.h"
 #include "chroma/stored_config.h"
 #include "formats/json/json_reader.h"
+#include "pipeline/policies.h"
 #include "sources/modern_dir_source.h"
 #include "test_env.h"
 
@@ -66,6 +68,49 @@ TEST(ModernDirSource, TenantsDatabasesAndNullDimension) {
   auto s = ModernDirSource::Open(dir, other);
   ASSERT_TRUE(s.ok());
   EXPECT_TRUE((*s)->ListCollections().value().empty());
+}
+
+// Chroma 1.5 keeps array values in embedding_metadata_array, one row per element. No 1.5 server
+// can run here, so a copy of a 1.x fixture that already has the table (metadb 6) is given rows
+// the way 1.5's Rust code writes them; they come back as arrays, elements in order and typed,
+// and the default policy stores them as JSON text (the 1.0 schema has no array values).
+TEST(ModernDirSource, ArrayMetadataOf15IsReadAsArrays) {
+  NEED_FIXTURE(fixture, "day09-v1x-cosine");
+  std::string dir = test::MakeTempDir("array-meta") + "/copy";
+  std::filesystem::copy(fixture, dir, std::filesystem::copy_options::recursive);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    std::filesystem::permissions(e.path(), std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  }
+  {
+    auto db = Db::Open(dir + "/chroma.sqlite3", Db::Mode::kReadWriteCreate);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(db->Exec("INSERT INTO embedding_metadata_array (id, key, string_value, int_value, float_value, bool_value) "
+                         "VALUES (1, 'tags', 'b', NULL, NULL, NULL), (1, 'tags', 'a', NULL, NULL, NULL), "
+                         "(1, 'nums', NULL, 3, NULL, NULL), (1, 'nums', NULL, NULL, 2.5, NULL), "
+                         "(1, 'flags', NULL, NULL, NULL, 1)").ok());
+  }
+  Read r = ReadAll(dir);
+  const SourceRecord* rec = nullptr;
+  for (const auto& x : r.recs) {
+    if (x.id == "policy_chunk_0000") rec = &x;
+  }
+  ASSERT_NE(rec, nullptr);
+  ASSERT_FALSE(rec->metadata_is_text);
+  auto tags = rec->metadata.Find("tags"), nums = rec->metadata.Find("nums"), flags = rec->metadata.Find("flags");
+  ASSERT_TRUE(tags && nums && flags);
+  EXPECT_EQ(*tags, ParseJson("[\"b\",\"a\"]").value());
+  EXPECT_EQ(*nums, ParseJson("[3,2.5]").value());
+  EXPECT_EQ(*flags, ParseJson("[true]").value());
+  EXPECT_NE(rec->metadata.Find("citation"), nullptr);  // the scalar keys are still there
+
+  PolicyEngine policy({});
+  ConvertedRecord out;
+  ChangeCounts changes;
+  ASSERT_FALSE(policy.ConvertRecord(*rec, &out, &changes));
+  EXPECT_EQ(std::get<std::string>(*FindMetadata(out.metadata, "tags")), "[\"b\",\"a\"]");
+  EXPECT_EQ(std::get<std::string>(*FindMetadata(out.metadata, "nums")), "[3,2.5]");
+  EXPECT_EQ(std::get<std::string>(*FindMetadata(out.metadata, "flags")), "[true]");
+  EXPECT_EQ(changes["metadata.nested_to_json"], 3u);
 }
 
 TEST(ModernDirSource, SpaceFromSchemaStrAndOrphanFolders) {
