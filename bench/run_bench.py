@@ -9,7 +9,8 @@ For each size it generates clustered legacy data with DuckDB, then measures
     queried through the real server;
   * the server path (sizes in --server-sizes): this tool migrating into a fresh server (wall time,
     peak RSS) against the server's ceiling: the very request bodies the tool sent (recorded by a
-    proxy in an untimed run), pre-encoded and replayed at the tool's concurrency;
+    proxy in an untimed run), pre-encoded and replayed at the tool's concurrency; up to 20,000
+    records both alternate --repeat times (medians), larger sizes run once;
 and prints each figure with its ratio. usage: python3 bench/run_bench.py [--sizes 10000x384,...]
 """
 import argparse
@@ -90,8 +91,9 @@ def recall(persist_dir, queries):
     return hits / (10 * len(queries))
 
 
-def server_path(data, work):
-    """(tool seconds, tool peak RSS MiB, ceiling seconds) for legacy dir -> a fresh server."""
+def server_path(data, work, repeat):
+    """(tool seconds, tool peak RSS MiB, ceiling seconds, request body bytes) for legacy dir -> a fresh
+    server; the tool and the ceiling alternate `repeat` times and the medians count."""
     tool = os.path.join(BUILD, 'chroma-migrate')
     rejects = os.path.join(work, 'server.rejects.jsonl')
     args = ['--progress', 'none', '--quiet', '--concurrency', str(CONCURRENCY), '--rejects', rejects]
@@ -102,17 +104,28 @@ def server_path(data, work):
         run_measured([tool, '--from', data, '--to', p.url] + args)
         exchanges = list(p.exchanges)
     shutil.rmtree(rec_dir, ignore_errors=True)
-    # 2. Timed: the tool into a fresh server.
-    tool_dir = os.path.join(work, 'server-tool')
-    shutil.rmtree(tool_dir, ignore_errors=True)
-    with ChromaServer(tool_dir) as s:
-        tool_s, tool_rss = run_measured([tool, '--from', data, '--to', f'http://127.0.0.1:{s.port}'] + args)
-    shutil.rmtree(tool_dir, ignore_errors=True)
-    # 3. Timed: the same requests replayed into a fresh server; writes at the same concurrency.
-    ceiling_dir = os.path.join(work, 'server-ceiling')
-    shutil.rmtree(ceiling_dir, ignore_errors=True)
     writes = [e for e in exchanges if e[0] == 'POST' and e[1].rsplit('/', 1)[-1] in ('add', 'upsert')]
     others = [e for e in exchanges if e not in writes and e[0] != 'GET']
+    tool_runs, ceiling_runs = [], []
+    for _ in range(repeat):
+        # 2. Timed: the tool into a fresh server.
+        tool_dir = os.path.join(work, 'server-tool')
+        shutil.rmtree(tool_dir, ignore_errors=True)
+        with ChromaServer(tool_dir) as s:
+            tool_runs.append(run_measured([tool, '--from', data, '--to', f'http://127.0.0.1:{s.port}'] + args))
+        shutil.rmtree(tool_dir, ignore_errors=True)
+        # 3. Timed: the same requests replayed into a fresh server; writes at the same concurrency.
+        ceiling_runs.append(replay(work, writes, others))
+    print(f'server path: tool runs {", ".join(f"{t:.2f}" for t, _ in tool_runs)} s; '
+          f'ceiling runs {", ".join(f"{t:.2f}" for t in ceiling_runs)} s', flush=True)
+    return (statistics.median(t for t, _ in tool_runs), max(r for _, r in tool_runs),
+            statistics.median(ceiling_runs), sum(len(e[2]) for e in writes))
+
+
+def replay(work, writes, others):
+    """Seconds to replay the recorded requests into a fresh server, ending with each count."""
+    ceiling_dir = os.path.join(work, 'server-ceiling')
+    shutil.rmtree(ceiling_dir, ignore_errors=True)
     with ChromaServer(ceiling_dir) as s:
         local = threading.local()
 
@@ -155,7 +168,7 @@ def server_path(data, work):
                     raise SystemExit(f'count after the replay: {got_status}')
         ceiling_s = time.monotonic() - t0
     shutil.rmtree(ceiling_dir, ignore_errors=True)
-    return tool_s, tool_rss, ceiling_s, sum(len(e[2]) for e in writes)
+    return ceiling_s
 
 
 def main():
@@ -208,7 +221,9 @@ def main():
         if chroma_dir:
             shutil.rmtree(chroma_dir, ignore_errors=True)
         if size in args.server_sizes.split(','):
-            row['srv_s'], row['srv_rss'], row['ceil_s'], row['srv_bytes'] = server_path(data, work)
+            # A server run at 100k takes about 45 s; smaller sizes, where start-up noise weighs most, repeat.
+            runs = args.repeat if n <= 20000 else 1
+            row['srv_s'], row['srv_rss'], row['ceil_s'], row['srv_bytes'] = server_path(data, work, runs)
             print(f"{size}: server path: tool {row['srv_s']:.2f} s ({row['srv_rss']:.0f} MiB peak), replay of its "
                   f"{row['srv_bytes'] / 2**20:.0f} MiB of request bodies {row['ceil_s']:.2f} s", flush=True)
         rows.append(row)
