@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <random>
 
@@ -172,11 +173,12 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
   // 1. The expected records: the source through the policies and the dimension rule, spilled by
   // (collection, id) so that each partition can be checked on its own. A reservoir of query
   // vectors per collection is drawn on the way.
-  RecordSpill want("expected records", options.memory_budget);
+  // Half the budget: when they fit, the encoded records and their decoded copy are held at once.
+  RecordSpill want("expected records", options.memory_budget / 2);
   want.set_partition_planner([&] {
     std::optional<uint64_t> estimate;
     if (total_hint && want.records() > 0) estimate = *total_hint * (want.bytes() / want.records() + 64);
-    return RecordSpill::PartitionsFor(estimate, options.memory_budget);
+    return RecordSpill::PartitionsFor(estimate, options.memory_budget / 2);
   });
   std::mt19937_64 rng(20231);
   SpillEncoder enc;
@@ -266,38 +268,18 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
     }
   }
 
-  // 4. The found records, spilled into the same partitions.
-  RecordSpill found("destination records", options.memory_budget);
-  CM_RETURN_IF_ERROR(found.StartPartitioned(want.partitions()));
+  // 4. The destination's records against the expected ones, partition by partition: the
+  // expected records of a partition are held (duplicate policy applied) and the found ones of
+  // the same partition compared with them. When the expected records fit in memory there is
+  // one partition and the destination is compared as it is read; otherwise its records are
+  // spilled into the same partitions first.
   std::vector<CollectionCheck> checks(expected.size());
   for (size_t i = 0; i < expected.size(); ++i) checks[i].name = expected[i].spec.name;
-  done = false;
-  while (!done) {
-    batch.clear();
-    CM_RETURN_IF_ERROR(destination.Next(options.batch_rows, &batch, &done));
-    for (const SourceRecord& r : batch) {
-      auto k = index_of_dst.find(r.collection_key);
-      if (k == index_of_dst.end()) continue;
-      ++checks[k->second].found;
-      Metadata meta;
-      if (r.metadata_is_text) (void)plain.ConvertMetadataText(r.metadata_text, &meta, nullptr);
-      else (void)plain.ConvertMetadataValue(r.metadata, &meta, nullptr);
-      std::string id = r.id.value_or("");
-      enc.Clear();
-      enc.U32(k->second);
-      enc.Str(id);
-      enc.OptStr(r.document);
-      enc.OptStr(r.uri);
-      enc.Meta(meta);
-      enc.Doubles(r.embedding.data(), r.embedding.size());
-      CM_RETURN_IF_ERROR(found.Add(SpillHash(expected[k->second].key, id), enc.bytes()));
-    }
-  }
-  CM_RETURN_IF_ERROR(found.Finish());
-
-  // 5. Partition by partition: the expected records (duplicate policy applied) against the found.
-  for (size_t p = 0; p < want.partitions(); ++p) {
-    std::vector<std::unique_ptr<CollectionBuffer>> held(expected.size());
+  std::vector<std::unique_ptr<CollectionBuffer>> held;
+  std::vector<std::vector<bool>> seen;
+  auto load_expected = [&](size_t p) -> Status {
+    held.clear();
+    held.resize(expected.size());
     CM_RETURN_IF_ERROR(want.ForEach(p, [&](ByteCursor& c) -> Status {
       uint32_t idx = 0;
       std::string location;
@@ -311,52 +293,50 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
       ChangeCounts ignored;
       return held[idx]->Add(std::move(conv), location, &displaced, &loc, &why, &ignored);
     }));
-    std::vector<std::vector<bool>> seen(expected.size());
+    seen.assign(expected.size(), {});
     for (size_t i = 0; i < expected.size(); ++i) {
       if (held[i]) seen[i].assign(held[i]->records().size(), false);
     }
-    Found f;
-    CM_RETURN_IF_ERROR(found.ForEach(p, [&](ByteCursor& c) -> Status {
-      uint32_t idx = 0;
-      CM_RETURN_IF_ERROR(DecodeFound(c, &idx, &f));
-      if (idx >= expected.size()) return c.Error("collection index out of range");
-      const std::string& name = expected[idx].spec.name;
-      long row = held[idx] ? held[idx]->Find(f.id) : -1;
-      if (row < 0) {
-        diff.Add(name, f.id, "extra", "a record the source does not have (after policies)");
-        return Status::Ok();
-      }
-      auto i = static_cast<size_t>(row);
-      if (seen[idx][i]) {
-        diff.Add(name, f.id, "duplicate", "the destination returned this id twice");
-        return Status::Ok();
-      }
-      seen[idx][i] = true;
-      const RecordBatch& rec = held[idx]->records();
-      bool ok = true;
-      if (f.document != rec.documents[i]) {
-        ok = false;
-        diff.Add(name, f.id, "document", fmt::format("{} instead of {}", f.document ? "\"" + f.document->substr(0, 80) + "\"" : "null",
-                                                     rec.documents[i] ? "\"" + rec.documents[i]->substr(0, 80) + "\"" : "null"));
-      }
-      if (f.uri != rec.uris[i]) {
-        ok = false;
-        diff.Add(name, f.id, "uri", "the URI differs");
-      }
-      if (!SameMetadata(f.metadata, rec.metadatas[i])) {
-        ok = false;
-        diff.Add(name, f.id, "metadata", fmt::format("{} instead of {}", Show(f.metadata).substr(0, 200), Show(rec.metadatas[i]).substr(0, 200)));
-      }
-      double worst = 0;
-      if (!CloseEnough(expected[idx].spec.hnsw.space, f.embedding, rec.embedding(i), rec.dim, &worst)) {
-        ok = false;
-        diff.Add(name, f.id, "embedding",
-                 f.embedding.size() != rec.dim ? fmt::format("{} values instead of {}", f.embedding.size(), rec.dim)
-                                               : fmt::format("differs by up to {:.3g}", worst));
-      }
-      if (ok) ++checks[idx].matched;
-      return Status::Ok();
-    }));
+    return Status::Ok();
+  };
+  auto check_found = [&](uint32_t idx, const Found& f) {
+    const std::string& name = expected[idx].spec.name;
+    long row = held[idx] ? held[idx]->Find(f.id) : -1;
+    if (row < 0) {
+      diff.Add(name, f.id, "extra", "a record the source does not have (after policies)");
+      return;
+    }
+    auto i = static_cast<size_t>(row);
+    if (seen[idx][i]) {
+      diff.Add(name, f.id, "duplicate", "the destination returned this id twice");
+      return;
+    }
+    seen[idx][i] = true;
+    const RecordBatch& rec = held[idx]->records();
+    bool ok = true;
+    if (f.document != rec.documents[i]) {
+      ok = false;
+      diff.Add(name, f.id, "document", fmt::format("{} instead of {}", f.document ? "\"" + f.document->substr(0, 80) + "\"" : "null",
+                                                   rec.documents[i] ? "\"" + rec.documents[i]->substr(0, 80) + "\"" : "null"));
+    }
+    if (f.uri != rec.uris[i]) {
+      ok = false;
+      diff.Add(name, f.id, "uri", "the URI differs");
+    }
+    if (!SameMetadata(f.metadata, rec.metadatas[i])) {
+      ok = false;
+      diff.Add(name, f.id, "metadata", fmt::format("{} instead of {}", Show(f.metadata).substr(0, 200), Show(rec.metadatas[i]).substr(0, 200)));
+    }
+    double worst = 0;
+    if (!CloseEnough(expected[idx].spec.hnsw.space, f.embedding, rec.embedding(i), rec.dim, &worst)) {
+      ok = false;
+      diff.Add(name, f.id, "embedding",
+               f.embedding.size() != rec.dim ? fmt::format("{} values instead of {}", f.embedding.size(), rec.dim)
+                                             : fmt::format("differs by up to {:.3g}", worst));
+    }
+    if (ok) ++checks[idx].matched;
+  };
+  auto finish_partition = [&] {
     for (size_t idx = 0; idx < expected.size(); ++idx) {
       if (!held[idx]) continue;
       Expected& x = expected[idx];
@@ -374,6 +354,64 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
           if (row >= 0) x.returned_dist[qi][x.returned[qi][j]] = Distance(x.spec.hnsw.space, q.data(), rec.embedding(static_cast<size_t>(row)), rec.dim);
         }
       }
+    }
+    held.clear();
+  };
+  // Reads the destination; each record of a selected collection goes to `take`.
+  auto read_destination = [&](const std::function<Status(uint32_t, Found&)>& take) -> Status {
+    Found f;
+    done = false;
+    while (!done) {
+      batch.clear();
+      CM_RETURN_IF_ERROR(destination.Next(options.batch_rows, &batch, &done));
+      for (SourceRecord& r : batch) {
+        auto k = index_of_dst.find(r.collection_key);
+        if (k == index_of_dst.end()) continue;
+        ++checks[k->second].found;
+        f.id = r.id.value_or("");
+        f.document = std::move(r.document);
+        f.uri = std::move(r.uri);
+        f.metadata.clear();
+        if (r.metadata_is_text) (void)plain.ConvertMetadataText(r.metadata_text, &f.metadata, nullptr);
+        else (void)plain.ConvertMetadataValue(r.metadata, &f.metadata, nullptr);
+        f.embedding = std::move(r.embedding);
+        CM_RETURN_IF_ERROR(take(k->second, f));
+      }
+    }
+    return Status::Ok();
+  };
+  RecordSpill found("destination records", options.memory_budget);
+  if (!want.on_disk()) {
+    CM_RETURN_IF_ERROR(load_expected(0));
+    CM_RETURN_IF_ERROR(read_destination([&](uint32_t idx, Found& f) {
+      check_found(idx, f);
+      return Status::Ok();
+    }));
+    finish_partition();
+  } else {
+    CM_RETURN_IF_ERROR(found.StartPartitioned(want.partitions()));
+    CM_RETURN_IF_ERROR(read_destination([&](uint32_t idx, Found& f) {
+      enc.Clear();
+      enc.U32(idx);
+      enc.Str(f.id);
+      enc.OptStr(f.document);
+      enc.OptStr(f.uri);
+      enc.Meta(f.metadata);
+      enc.Doubles(f.embedding.data(), f.embedding.size());
+      return found.Add(SpillHash(expected[idx].key, f.id), enc.bytes());
+    }));
+    CM_RETURN_IF_ERROR(found.Finish());
+    for (size_t p = 0; p < want.partitions(); ++p) {
+      CM_RETURN_IF_ERROR(load_expected(p));
+      Found f;
+      CM_RETURN_IF_ERROR(found.ForEach(p, [&](ByteCursor& c) -> Status {
+        uint32_t idx = 0;
+        CM_RETURN_IF_ERROR(DecodeFound(c, &idx, &f));
+        if (idx >= expected.size()) return c.Error("collection index out of range");
+        check_found(idx, f);
+        return Status::Ok();
+      }));
+      finish_partition();
     }
   }
 
