@@ -177,6 +177,8 @@ class ModernDirSourceImpl final : public ModernDirSource {
       if (emit_pos_ >= live_.size()) {
         live_.clear();
         live_.shrink_to_fit();
+        window_.clear();
+        window_hi_ = -1;
         hnsw_.reset();
         loaded_ = false;
         ++current_;
@@ -324,37 +326,36 @@ class ModernDirSourceImpl final : public ModernDirSource {
     return std::optional<uint64_t>(v);
   }
 
+  // The metadata segment's records: ids and their embeddings.id only; their fields stay in
+  // SQLite until they are emitted (ReadFields).
   Status LoadMetadataSegment(const CollectionInfo& c, CollectionState* state) {
-    std::vector<std::string> ids;
-    std::unordered_map<int64_t, size_t> by_rowid;
-    std::vector<RecordFields> fields;
-    {
-      CM_ASSIGN_OR_RETURN(Stmt st, db_.Prepare("SELECT id, embedding_id FROM embeddings WHERE segment_id = ? ORDER BY id"));
-      CM_RETURN_IF_ERROR(st.BindText(1, c.metadata_segment));
-      bool row = false;
-      while (true) {
-        CM_RETURN_IF_ERROR(st.Step(&row));
-        if (!row) break;
-        by_rowid[st.ColumnInt(0)] = ids.size();
-        ids.push_back(st.ColumnText(1));
-      }
+    CM_ASSIGN_OR_RETURN(Stmt st, db_.Prepare("SELECT id, embedding_id FROM embeddings WHERE segment_id = ? ORDER BY id"));
+    CM_RETURN_IF_ERROR(st.BindText(1, c.metadata_segment));
+    bool row = false;
+    while (true) {
+      CM_RETURN_IF_ERROR(st.Step(&row));
+      if (!row) break;
+      state->PutMaterialised(st.ColumnText(1), st.ColumnInt(0));
     }
-    fields.resize(ids.size());
+    return Status::Ok();
+  }
+
+  // The fields (document, URI, metadata with 1.5's arrays) of the records whose embeddings.id is
+  // in [lo, hi], in key order as stored.
+  Status ReadFields(int64_t lo, int64_t hi, std::unordered_map<int64_t, RecordFields>* out) {
     auto read_values = [&](const char* table, bool array) -> Status {
       const bool has_bool = schema_.HasColumn(table, "bool_value");
       std::string sql = fmt::format(
-          "SELECT m.id, m.key, m.string_value, m.int_value, m.float_value, {} FROM {} m JOIN embeddings e ON e.id = m.id "
-          "WHERE e.segment_id = ? ORDER BY m.id, m.rowid",
-          has_bool ? "m.bool_value" : "NULL", table);
+          "SELECT id, key, string_value, int_value, float_value, {} FROM {} WHERE id BETWEEN ? AND ? ORDER BY id, rowid",
+          has_bool ? "bool_value" : "NULL", table);
       CM_ASSIGN_OR_RETURN(Stmt st, db_.Prepare(sql));
-      CM_RETURN_IF_ERROR(st.BindText(1, c.metadata_segment));
+      CM_RETURN_IF_ERROR(st.BindInt(1, lo));
+      CM_RETURN_IF_ERROR(st.BindInt(2, hi));
       bool row = false;
       while (true) {
         CM_RETURN_IF_ERROR(st.Step(&row));
         if (!row) break;
-        auto it = by_rowid.find(st.ColumnInt(0));
-        if (it == by_rowid.end()) continue;
-        RecordFields& f = fields[it->second];
+        RecordFields& f = (*out)[st.ColumnInt(0)];
         std::string key = st.ColumnText(1);
         Value v = TypedValue(st, 2, 3, 4, 5);
         if (v.is_null()) continue;
@@ -384,7 +385,33 @@ class ModernDirSourceImpl final : public ModernDirSource {
     };
     CM_RETURN_IF_ERROR(read_values("embedding_metadata", false));
     if (schema_.HasTable("embedding_metadata_array")) CM_RETURN_IF_ERROR(read_values("embedding_metadata_array", true));
-    for (size_t i = 0; i < ids.size(); ++i) state->PutMetadataRecord(ids[i], std::move(fields[i]));
+    return Status::Ok();
+  }
+
+  // The fields of live_[emit_pos_] (a materialised record): read with those of the next records
+  // in one range query, since materialised records come out in embeddings.id order.
+  Status FieldsForEmit(RecordFields* out) {
+    int64_t rowid = live_[emit_pos_].rowid;
+    if (rowid < window_lo_ || rowid > window_hi_) {
+      window_.clear();
+      int64_t hi = rowid;
+      for (size_t i = emit_pos_, n = 0; i < live_.size() && n < kFieldsWindow; ++i) {
+        if (live_[i].rowid != 0) {
+          hi = std::max(hi, live_[i].rowid);
+          ++n;
+        }
+      }
+      CM_RETURN_IF_ERROR(ReadFields(rowid, hi, &window_));
+      window_lo_ = rowid;
+      window_hi_ = hi;
+    }
+    auto it = window_.find(rowid);
+    if (it != window_.end()) {
+      *out = std::move(it->second);
+      window_.erase(it);
+    } else {
+      *out = RecordFields();  // no metadata rows: no document, URI or metadata
+    }
     return Status::Ok();
   }
 
@@ -419,7 +446,11 @@ class ModernDirSourceImpl final : public ModernDirSource {
   }
 
   Status LoadCollection(const CollectionInfo& c) {
-    CollectionState state;
+    CollectionState state([this](int64_t rowid) -> Result<RecordFields> {
+      std::unordered_map<int64_t, RecordFields> one;
+      CM_RETURN_IF_ERROR(ReadFields(rowid, rowid, &one));
+      return std::move(one[rowid]);
+    });
     CM_RETURN_IF_ERROR(LoadMetadataSegment(c, &state));
     CM_ASSIGN_OR_RETURN(std::optional<uint64_t> mt, MaxSeqId(c.metadata_segment));
     bool hnsw_loaded = false;
@@ -515,6 +546,7 @@ class ModernDirSourceImpl final : public ModernDirSource {
         break;
       }
     }
+    if (rec.rowid != 0) CM_RETURN_IF_ERROR(FieldsForEmit(&rec.fields));
     r->document = std::move(rec.fields.document);
     r->uri = std::move(rec.fields.uri);
     r->metadata_is_text = false;
@@ -550,6 +582,9 @@ class ModernDirSourceImpl final : public ModernDirSource {
   bool loaded_ = false;
   size_t emit_pos_ = 0;
   std::vector<LiveRecord> live_;
+  static constexpr size_t kFieldsWindow = 2048;  // materialised records whose fields are read at once
+  std::unordered_map<int64_t, RecordFields> window_;  // fields of the embeddings.ids in [window_lo_, window_hi_]
+  int64_t window_lo_ = 0, window_hi_ = -1;
   std::unique_ptr<HnswSegmentReader> hnsw_;
   std::unique_ptr<Stmt> queue_vec_;
 };

@@ -36,7 +36,7 @@ RecordFields FieldsFromQueueMetadata(const Value& metadata) {
 
 CollectionState::Entry& CollectionState::Slot(const std::string& id) {
   auto [it, inserted] = index_.try_emplace(id, entries_.size());
-  if (inserted) entries_.push_back(Entry{id, false, {}, {}});
+  if (inserted) entries_.push_back(Entry{id, false, {}, 0, {}});
   return entries_[it->second];
 }
 
@@ -50,6 +50,15 @@ void CollectionState::PutMetadataRecord(const std::string& id, RecordFields fiel
   if (!e.has_meta) ++live_meta_;
   e.has_meta = true;
   e.fields = std::move(fields);
+  e.rowid = 0;
+}
+
+void CollectionState::PutMaterialised(const std::string& id, int64_t rowid) {
+  Entry& e = Slot(id);
+  if (!e.has_meta) ++live_meta_;
+  e.has_meta = true;
+  e.fields = RecordFields();
+  e.rowid = rowid;
 }
 
 void CollectionState::PutVector(const std::string& id, VectorRef ref) { Slot(id).vector = ref; }
@@ -72,7 +81,15 @@ Status CollectionState::Apply(QueueOp op, const std::string& id, VectorRef vecto
       const bool upsert = op == QueueOp::kUpsert;
       if (to_metadata) {
         if (meta_present) {
-          if (metadata.is_object()) MergeQueueMetadata(metadata.as_object(), &Find(id)->fields);
+          if (metadata.is_object()) {
+            Entry* x = Find(id);
+            if (x->rowid != 0) {  // merging needs the stored fields
+              if (!loader_) return Status::Internal("CollectionState: no loader for a materialised record");
+              CM_ASSIGN_OR_RETURN(x->fields, loader_(x->rowid));
+              x->rowid = 0;
+            }
+            MergeQueueMetadata(metadata.as_object(), &x->fields);
+          }
         } else if (upsert) {
           PutMetadataRecord(id, FieldsFromQueueMetadata(metadata));
         }
@@ -85,6 +102,7 @@ Status CollectionState::Apply(QueueOp op, const std::string& id, VectorRef vecto
         if (to_metadata && e->has_meta) {
           e->has_meta = false;
           e->fields = RecordFields();
+          e->rowid = 0;
           --live_meta_;
         }
         if (to_vector) e->vector = VectorRef();
@@ -99,7 +117,7 @@ std::vector<LiveRecord> CollectionState::Finish() const {
   std::vector<LiveRecord> out;
   out.reserve(live_meta_);
   for (const Entry& e : entries_) {
-    if (e.has_meta) out.push_back(LiveRecord{e.id, e.fields, e.vector});
+    if (e.has_meta) out.push_back(LiveRecord{e.id, e.fields, e.rowid, e.vector});
   }
   return out;
 }

@@ -11,13 +11,16 @@
 //            "chroma:document"/"chroma:uri" set the document/URI),
 //   upsert = insert if absent, otherwise update as above,
 //   delete = remove.
-// Vectors are referenced, not copied (an HNSW slot or a queue row), so memory grows with the
-// number of ids and their metadata, not with the dimension.
+// Vectors are referenced, not copied (an HNSW slot or a queue row), and so are the documents
+// and metadata of materialised records (their embeddings.id in SQLite, read when emitted): memory
+// grows with the number of ids and with what the queue tail changes, not with the data. The
+// fields of a materialised record are read only when a queue update must merge into them.
 //
 // Records come out in first-insertion order. Not thread-safe; one per collection.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -48,13 +51,20 @@ struct RecordFields {
 
 struct LiveRecord {
   std::string id;
-  RecordFields fields;
-  VectorRef vector;  // kNone when no segment holds a vector for it
+  RecordFields fields;  // when rowid is 0
+  int64_t rowid = 0;    // else: the fields are the metadata segment's rows for this embeddings.id
+  VectorRef vector;     // kNone when no segment holds a vector for it
 };
 
 class CollectionState {
  public:
-  // Materialised state (before replay).
+  // Reads a materialised record's fields (for a queue update that merges into them).
+  using FieldsLoader = std::function<Result<RecordFields>(int64_t rowid)>;
+  explicit CollectionState(FieldsLoader loader = {}) : loader_(std::move(loader)) {}
+
+  // Materialised state (before replay): a record whose fields stay in SQLite under `rowid`.
+  void PutMaterialised(const std::string& id, int64_t rowid);
+  // A record with its fields in hand.
   void PutMetadataRecord(const std::string& id, RecordFields fields);
   void PutVector(const std::string& id, VectorRef ref);
 
@@ -76,8 +86,10 @@ class CollectionState {
     std::string id;
     bool has_meta = false;
     RecordFields fields;
+    int64_t rowid = 0;  // fields not loaded yet: they are in SQLite under this embeddings.id
     VectorRef vector;
   };
+  FieldsLoader loader_;
   Entry& Slot(const std::string& id);
   Entry* Find(const std::string& id);
 

@@ -31,6 +31,36 @@ TEST(ModernReplay, AddInsertsOnlyWhenAbsent) {
   EXPECT_EQ(out[0].fields.metadata, (Value::Object{{"k", Value::Int(1)}}));
 }
 
+// Materialised records keep their fields in SQLite (a rowid) until a queue update has to merge
+// into them: only then is the loader asked, once; untouched and deleted records never load.
+TEST(ModernReplay, MaterialisedFieldsLoadOnlyForAMerge) {
+  std::vector<int64_t> loaded;
+  CollectionState s([&](int64_t rowid) -> Result<RecordFields> {
+    loaded.push_back(rowid);
+    return RecordFields{"stored doc", std::nullopt, {{"k", Value::Int(1)}, {"x", Value::String("y")}}};
+  });
+  s.PutMaterialised("a", 10);
+  s.PutMaterialised("b", 11);
+  s.PutMaterialised("c", 12);
+  ASSERT_TRUE(s.Apply(QueueOp::kUpdate, "b", kNoVec, J(R"({"k":null,"n":2})"), true, true).ok());
+  ASSERT_TRUE(s.Apply(QueueOp::kUpdate, "b", kNoVec, J(R"({"chroma:document":"new"})"), true, true).ok());
+  ASSERT_TRUE(s.Apply(QueueOp::kDelete, "c", kNoVec, Value(), true, true).ok());
+  ASSERT_TRUE(s.Apply(QueueOp::kUpdate, "a", kNoVec, J(R"({"k":5})"), false, true).ok());  // metadata view already has it
+  EXPECT_EQ(loaded, std::vector<int64_t>{11});
+  auto out = s.Finish();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].id, "a");
+  EXPECT_EQ(out[0].rowid, 10);
+  EXPECT_EQ(out[1].id, "b");
+  EXPECT_EQ(out[1].rowid, 0);
+  EXPECT_EQ(out[1].fields.document, "new");
+  EXPECT_EQ(out[1].fields.metadata, (Value::Object{{"x", Value::String("y")}, {"n", Value::Int(2)}}));
+  // A loader failure is the replay's failure.
+  CollectionState failing([](int64_t) -> Result<RecordFields> { return Status::Corrupt("unreadable"); });
+  failing.PutMaterialised("a", 1);
+  EXPECT_FALSE(failing.Apply(QueueOp::kUpdate, "a", kNoVec, J(R"({"k":1})"), true, true).ok());
+}
+
 TEST(ModernReplay, UpdateMergesAndNullDeletes) {
   CollectionState s;
   s.PutMetadataRecord("a", RecordFields{"doc", "u://1", {{"k", Value::Int(1)}, {"x", Value::String("y")}}});
