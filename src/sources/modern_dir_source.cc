@@ -115,6 +115,7 @@ class ModernDirSourceImpl final : public ModernDirSource {
       warnings_.push_back(fmt::format("{}: unknown migration {}; columns are read by name", db_path_, m));
     }
     CM_RETURN_IF_ERROR(LoadCollections());
+    CM_RETURN_IF_ERROR(CountRecords());
     FindOrphans();
     return Status::Ok();
   }
@@ -313,6 +314,33 @@ class ModernDirSourceImpl final : public ModernDirSource {
       }
     }
     std::sort(orphans_.begin(), orphans_.end());
+  }
+
+  // Each collection's expected_count, an upper bound (it sizes the graph of a persist-dir
+  // destination at once, and progress): its materialised records plus the adds and upserts
+  // queued after its metadata segment's max_seq_id (deletes are not netted out).
+  Status CountRecords() {
+    CM_ASSIGN_OR_RETURN(Stmt rows, db_.Prepare("SELECT count(*) FROM embeddings WHERE segment_id = ?"));
+    CM_ASSIGN_OR_RETURN(Stmt queued, db_.Prepare(
+        "SELECT count(*) FROM embeddings_queue WHERE substr(topic, -36) = ? AND seq_id > ? AND operation IN (0, 2)"));
+    for (CollectionInfo& c : collections_) {
+      uint64_t n = 0;
+      bool row = false;
+      if (!c.metadata_segment.empty()) {
+        rows.Reset();
+        CM_RETURN_IF_ERROR(rows.BindText(1, c.metadata_segment));
+        CM_RETURN_IF_ERROR(rows.Step(&row));
+        if (row) n += static_cast<uint64_t>(rows.ColumnInt(0));
+      }
+      CM_ASSIGN_OR_RETURN(std::optional<uint64_t> max_seq, MaxSeqId(c.metadata_segment));
+      queued.Reset();
+      CM_RETURN_IF_ERROR(queued.BindText(1, c.topic_suffix));
+      CM_RETURN_IF_ERROR(queued.BindInt(2, static_cast<int64_t>(max_seq.value_or(0))));
+      CM_RETURN_IF_ERROR(queued.Step(&row));
+      if (row) n += static_cast<uint64_t>(queued.ColumnInt(0));
+      c.sc.expected_count = n;
+    }
+    return Status::Ok();
   }
 
   // ---- one collection ----------------------------------------------------------------------
