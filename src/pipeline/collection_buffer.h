@@ -1,6 +1,7 @@
 // CollectionBuffer: records of one collection held in memory with the dimension rule (the first
-// valid record fixes it) and the duplicate-id policy applied: the persist-dir runner holds only
-// records whose id repeats; verify holds its expected records.
+// valid record fixes it) and the duplicate-id policy applied. Both users feed it one RecordSpill
+// partition at a time (all occurrences of an id share a partition): the persist-dir runner its
+// records whose id repeats, verify its expected records.
 //
 // With DuplicatePolicy::kLast a later record replaces the earlier one in place (its label
 // position stays; its content is the last one's) and the superseded record is handed back
