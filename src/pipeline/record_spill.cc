@@ -110,7 +110,8 @@ Status RecordSpill::Flush(size_t p) {
     ssize_t w = ::pwrite(fd_, b.data() + done, b.size() - done, static_cast<off_t>(file_size_ + done));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
-      return Status::IoError(fmt::format("{} (temporary, unlinked): cannot write the {}: {}", path_, what_,
+      return Status::IoError(fmt::format("{} (temporary, unlinked): cannot write the {}: {}; set TMPDIR to a "
+                                         "directory with more room", path_, what_,
                                          w < 0 ? std::strerror(errno) : "no progress"));
     }
     done += static_cast<size_t>(w);
