@@ -153,12 +153,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
       // Held records share options.held_memory; past it they go to partitions on disk.
       uint64_t budget = std::max<uint64_t>(options.held_memory / holding, 1);
       t.held = std::make_unique<RecordSpill>(fmt::format("held records of collection \"{}\"", t.spec.name), budget);
-      RecordSpill* spill = t.held.get();
-      uint64_t records = t.expected.value_or(0);
-      spill->set_partition_planner([spill, records, budget] {
-        return RecordSpill::PartitionsFor(records * (spill->bytes() / std::max<uint64_t>(spill->records(), 1) + 32),
-                                          budget);
-      });
+      t.held->set_expected_records(t.expected);  // all the collection's records: an upper bound
     }
     CM_ASSIGN_OR_RETURN(t.writer, writer->BeginCollection(t.spec, t.expected.value_or(0)));
   }

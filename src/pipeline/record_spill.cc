@@ -89,7 +89,10 @@ Status RecordSpill::Add(uint64_t hash, std::string_view record) {
   if (fd_ < 0) {
     Frame(&memory_, hash, record);
     if (memory_.size() <= budget_) return Status::Ok();
-    return Spill(planner_ ? planner_() : PartitionsFor(std::nullopt, budget_));
+    // The estimate allows 64 bytes per record beyond its encoding (framing, decoded copy).
+    std::optional<uint64_t> estimate;
+    if (expected_records_) estimate = *expected_records_ * (bytes_ / records_ + 64);
+    return Spill(PartitionsFor(estimate, budget_));
   }
   return Append(hash % partitions_, hash, record);
 }

@@ -5,8 +5,8 @@
 // Each record is added with a 64-bit hash (of its collection and id): records that share a
 // hash always land in the same partition, in the order they were added. While the records fit
 // in `memory_budget` bytes there is one partition, held in memory. The first Add past the
-// budget moves to `partitions` partitions (chosen from the caller's estimate of the total, see
-// PartitionsFor): every partition has a write buffer; full buffers are appended to the file as
+// budget moves to partitions (as many as PartitionsFor gives for the expected number of records
+// at the average size seen so far): every partition has a write buffer; full buffers are appended to the file as
 // blocks and indexed by partition, so a partition is read back block by block in the order its
 // records were added. The file is created in the temporary directory ($TMPDIR, else /tmp) and
 // unlinked at once: nothing is left behind, whatever happens.
@@ -40,8 +40,8 @@ class RecordSpill {
   // half of `memory_budget` (at least 2; 64 when nothing is known).
   static size_t PartitionsFor(std::optional<uint64_t> estimated_bytes, uint64_t memory_budget);
 
-  // Called when the budget is first exceeded: the number of partitions to use from then on.
-  void set_partition_planner(std::function<size_t()> planner) { planner_ = std::move(planner); }
+  // How many records are expected in all (an upper bound is fine; unknown: 64 partitions).
+  void set_expected_records(std::optional<uint64_t> n) { expected_records_ = n; }
   // Starts partitioned at once (e.g. the found records, partitioned like the expected ones).
   Status StartPartitioned(size_t partitions);
 
@@ -69,7 +69,7 @@ class RecordSpill {
 
   std::string what_;
   uint64_t budget_;
-  std::function<size_t()> planner_;
+  std::optional<uint64_t> expected_records_;
   size_t partitions_ = 1;
   uint64_t records_ = 0, bytes_ = 0;
   std::string memory_;  // one partition, in memory (before spilling)

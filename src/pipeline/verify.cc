@@ -175,11 +175,7 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
   // vectors per collection is drawn on the way.
   // Half the budget: when they fit, the encoded records and their decoded copy are held at once.
   RecordSpill want("expected records", options.memory_budget / 2);
-  want.set_partition_planner([&] {
-    std::optional<uint64_t> estimate;
-    if (total_hint && want.records() > 0) estimate = *total_hint * (want.bytes() / want.records() + 64);
-    return RecordSpill::PartitionsFor(estimate, options.memory_budget / 2);
-  });
+  want.set_expected_records(total_hint);
   std::mt19937_64 rng(20231);
   SpillEncoder enc;
   std::vector<SourceRecord> batch;

@@ -66,18 +66,17 @@ TEST(RecordSpill, PartitionsOnDiskKeepOrderAndLeaveNothingBehind) {
   std::string dir = test::MakeTempDir("spill");
   ScopedTmpdir tmp(dir);
   RecordSpill s("test records", 4096);  // exceeded after a few dozen records
-  s.set_partition_planner([] { return size_t{7}; });
   const int n = 5000;
   for (int i = 0; i < n; ++i) ASSERT_TRUE(s.Add(SpillHash("c", std::to_string(i % 1700)), Rec(i)).ok());
   ASSERT_TRUE(s.Finish().ok());
   EXPECT_TRUE(s.on_disk());
-  EXPECT_EQ(s.partitions(), 7u);
+  EXPECT_EQ(s.partitions(), 64u);  // no expected count given
   EXPECT_EQ(s.records(), static_cast<uint64_t>(n));
   EXPECT_TRUE(std::filesystem::is_empty(dir)) << "the spill file must be unlinked";
   auto all = ReadAll(s);
   // Each record is in the partition of its hash, and each partition keeps the order of adding.
   std::map<size_t, std::vector<std::string>> want;
-  for (int i = 0; i < n; ++i) want[SpillHash("c", std::to_string(i % 1700)) % 7].push_back(Rec(i));
+  for (int i = 0; i < n; ++i) want[SpillHash("c", std::to_string(i % 1700)) % 64].push_back(Rec(i));
   EXPECT_EQ(all, want);
   size_t total = 0;
   for (const auto& [p, v] : all) total += v.size();
@@ -87,7 +86,21 @@ TEST(RecordSpill, PartitionsOnDiskKeepOrderAndLeaveNothingBehind) {
   ASSERT_TRUE(other.StartPartitioned(s.partitions()).ok());
   ASSERT_TRUE(other.Add(SpillHash("c", "5"), "five").ok());
   ASSERT_TRUE(other.Finish().ok());
-  EXPECT_EQ(ReadAll(other)[SpillHash("c", "5") % 7], std::vector<std::string>{"five"});
+  EXPECT_EQ(ReadAll(other)[SpillHash("c", "5") % 64], std::vector<std::string>{"five"});
+}
+
+TEST(RecordSpill, ExpectedRecordsSizeThePartitions) {
+  std::string dir = test::MakeTempDir("spill-expected");
+  ScopedTmpdir tmp(dir);
+  RecordSpill s("test records", 4096);
+  s.set_expected_records(5000);  // about 5000 × (25 + 64) bytes against halves of 4 KiB: a few hundred
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(s.Add(SpillHash("c", std::to_string(i)), Rec(i)).ok());
+  ASSERT_TRUE(s.Finish().ok());
+  EXPECT_GT(s.partitions(), 64u);
+  EXPECT_LT(s.partitions(), 1024u);
+  size_t total = 0;
+  for (const auto& [p, v] : ReadAll(s)) total += v.size();
+  EXPECT_EQ(total, 5000u);
 }
 
 TEST(RecordSpill, PartitionsForAnEstimate) {
