@@ -120,6 +120,16 @@ struct Found {
   std::vector<double> embedding;
 };
 
+void EncodeFound(SpillEncoder* e, uint32_t collection, const Found& f) {
+  e->Clear();
+  e->U32(collection);
+  e->Str(f.id);
+  e->OptStr(f.document);
+  e->OptStr(f.uri);
+  e->Meta(f.metadata);
+  e->Doubles(f.embedding.data(), f.embedding.size());
+}
+
 Status DecodeFound(ByteCursor& c, uint32_t* collection, Found* f) {
   CM_RETURN_IF_ERROR(c.ReadLE(collection, "collection"));
   CM_RETURN_IF_ERROR(SpillStr(c, &f->id));
@@ -166,7 +176,7 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
     index_of_key[c.key] = idx;
     if (c.expected_count) listed_counts += *c.expected_count;
     all_counted = all_counted && c.expected_count.has_value();
-    expected.push_back(Expected{c.key, std::move(spec), 0, {}, {}, 0, {}, {}, 0});
+    expected.push_back(Expected{c.key, std::move(spec)});
   }
   if (!total_hint && all_counted) total_hint = listed_counts;
 
@@ -387,13 +397,7 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
   } else {
     CM_RETURN_IF_ERROR(found.StartPartitioned(want.partitions()));
     CM_RETURN_IF_ERROR(read_destination([&](uint32_t idx, Found& f) {
-      enc.Clear();
-      enc.U32(idx);
-      enc.Str(f.id);
-      enc.OptStr(f.document);
-      enc.OptStr(f.uri);
-      enc.Meta(f.metadata);
-      enc.Doubles(f.embedding.data(), f.embedding.size());
+      EncodeFound(&enc, idx, f);
       return found.Add(SpillHash(expected[idx].key, f.id), enc.bytes());
     }));
     CM_RETURN_IF_ERROR(found.Finish());
