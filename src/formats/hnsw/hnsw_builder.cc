@@ -4,50 +4,12 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdio>
-#include <cstring>
+
+#include "formats/hnsw/cosine.h"
+#include "formats/hnsw/segment_files.h"
 
 namespace cm {
 namespace {
-
-// A FILE* that reports the first failure with the file's name.
-class OutFile {
- public:
-  static Result<OutFile> Create(const std::string& path) {
-    OutFile f;
-    f.path_ = path;
-    f.f_ = std::fopen(path.c_str(), "wbx");
-    if (f.f_ == nullptr) {
-      return Status::IoError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
-    }
-    return f;
-  }
-  OutFile() = default;
-  OutFile(OutFile&& o) noexcept : f_(o.f_), path_(std::move(o.path_)) { o.f_ = nullptr; }
-  ~OutFile() {
-    if (f_) std::fclose(f_);
-  }
-  Status Write(const void* data, size_t n) {
-    if (n > 0 && std::fwrite(data, 1, n, f_) != n) {
-      return Status::IoError(fmt::format("{}: write of {} bytes failed: {}", path_, n, std::strerror(errno)));
-    }
-    return Status::Ok();
-  }
-  template <typename T>
-  Status Pod(const T& v) { return Write(&v, sizeof v); }
-  Status Close() {
-    int rc = std::fclose(f_);
-    f_ = nullptr;
-    if (rc != 0) return Status::IoError(fmt::format("{}: close failed: {}", path_, std::strerror(errno)));
-    return Status::Ok();
-  }
-
- private:
-  FILE* f_ = nullptr;
-  std::string path_;
-};
 
 class HnswIndexImpl final : public HnswIndex {
  public:
@@ -90,14 +52,8 @@ class HnswIndexImpl final : public HnswIndex {
     }
     thread_local std::vector<float> buf;
     if (space_kind_ == Space::kCosine) {
-      double sum = 0;
-      for (size_t j = 0; j < dim_; ++j) sum += static_cast<double>(v[j]) * v[j];
-      // Chroma's hnswlib fork: norm = sqrt(sum); stored = v / (norm + 1e-30).
-      float norm = static_cast<float>(std::sqrt(sum));
-      float inv = 1.0f / (norm + 1e-30f);
       buf.resize(dim_);
-      for (size_t j = 0; j < dim_; ++j) buf[j] = v[j] * inv;
-      norms_[label - 1] = norm;
+      norms_[label - 1] = NormalizeForCosine(v, dim_, buf.data());
       v = buf.data();
     }
     try {
@@ -122,54 +78,25 @@ class HnswIndexImpl final : public HnswIndex {
   Status WriteChromaSegment(const std::string& dir) const override {
     const auto& ix = *index_;
     size_t n = ix.cur_element_count;
-    {
-      CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/header.bin"));
-      const int32_t persistence_version = 1;
-      const size_t max_elements = n;  // Chroma raises the capacity itself when it loads
-      CM_RETURN_IF_ERROR(f.Pod(persistence_version));
-      CM_RETURN_IF_ERROR(f.Pod(ix.offsetLevel0_));
-      CM_RETURN_IF_ERROR(f.Pod(max_elements));
-      CM_RETURN_IF_ERROR(f.Pod(ix.cur_element_count));
-      CM_RETURN_IF_ERROR(f.Pod(ix.size_data_per_element_));
-      CM_RETURN_IF_ERROR(f.Pod(ix.label_offset_));
-      CM_RETURN_IF_ERROR(f.Pod(ix.offsetData_));
-      CM_RETURN_IF_ERROR(f.Pod(ix.maxlevel_));
-      CM_RETURN_IF_ERROR(f.Pod(ix.enterpoint_node_));
-      CM_RETURN_IF_ERROR(f.Pod(ix.maxM_));
-      CM_RETURN_IF_ERROR(f.Pod(ix.maxM0_));
-      CM_RETURN_IF_ERROR(f.Pod(ix.M_));
-      CM_RETURN_IF_ERROR(f.Pod(ix.mult_));
-      CM_RETURN_IF_ERROR(f.Pod(ix.ef_construction_));
-      CM_RETURN_IF_ERROR(f.Close());
-    }
-    {
-      CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/data_level0.bin"));
-      CM_RETURN_IF_ERROR(f.Write(ix.data_level0_memory_, n * ix.size_data_per_element_));
-      CM_RETURN_IF_ERROR(f.Close());
-    }
-    {
-      std::vector<float> lengths(n, 0.0f);
-      if (space_kind_ == Space::kCosine) {
-        for (size_t internal = 0; internal < n; ++internal) {
-          hnswlib::labeltype label = ix.getExternalLabel(static_cast<hnswlib::tableint>(internal));
-          lengths[internal] = norms_[label - 1];
-        }
+    SegmentParts p;
+    p.header = HnswHeader{ix.offsetLevel0_, ix.max_elements_, ix.cur_element_count, ix.size_data_per_element_,
+                          ix.label_offset_, ix.offsetData_, ix.maxlevel_, ix.enterpoint_node_, ix.maxM_,
+                          ix.maxM0_, ix.M_, ix.mult_, ix.ef_construction_};
+    p.level0 = ix.data_level0_memory_;
+    std::vector<float> lengths(n, 0.0f);
+    if (space_kind_ == Space::kCosine) {
+      for (size_t internal = 0; internal < n; ++internal) {
+        hnswlib::labeltype label = ix.getExternalLabel(static_cast<hnswlib::tableint>(internal));
+        lengths[internal] = norms_[label - 1];
       }
-      CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/length.bin"));
-      CM_RETURN_IF_ERROR(f.Write(lengths.data(), lengths.size() * sizeof(float)));
-      CM_RETURN_IF_ERROR(f.Close());
     }
-    {
-      CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/link_lists.bin"));
-      for (size_t i = 0; i < n; ++i) {
-        int level = ix.element_levels_[i];
-        uint32_t size = level > 0 ? static_cast<uint32_t>(ix.size_links_per_element_ * static_cast<size_t>(level)) : 0;
-        CM_RETURN_IF_ERROR(f.Pod(size));
-        if (size) CM_RETURN_IF_ERROR(f.Write(ix.linkLists_[i], size));
-      }
-      CM_RETURN_IF_ERROR(f.Close());
-    }
-    return Status::Ok();
+    p.lengths = lengths.data();
+    p.links = [&ix](size_t i) {
+      int level = ix.element_levels_[i];
+      size_t size = level > 0 ? ix.size_links_per_element_ * static_cast<size_t>(level) : 0;
+      return std::string_view(ix.linkLists_[i], size);
+    };
+    return WriteChromaSegmentFiles(dir, p);
   }
 
   std::vector<std::pair<float, uint64_t>> Search(const float* query, size_t k, size_t ef) const override {

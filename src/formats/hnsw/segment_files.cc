@@ -1,0 +1,97 @@
+#include "formats/hnsw/segment_files.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace cm {
+namespace {
+
+// A FILE* that reports the first failure with the file's name.
+class OutFile {
+ public:
+  static Result<OutFile> Create(const std::string& path) {
+    OutFile f;
+    f.path_ = path;
+    f.f_ = std::fopen(path.c_str(), "wbx");
+    if (f.f_ == nullptr) {
+      return Status::IoError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+    }
+    return f;
+  }
+  OutFile() = default;
+  OutFile(OutFile&& o) noexcept : f_(o.f_), path_(std::move(o.path_)) { o.f_ = nullptr; }
+  ~OutFile() {
+    if (f_) std::fclose(f_);
+  }
+  Status Write(const void* data, size_t n) {
+    if (n > 0 && std::fwrite(data, 1, n, f_) != n) {
+      return Status::IoError(fmt::format("{}: write of {} bytes failed: {}", path_, n, std::strerror(errno)));
+    }
+    return Status::Ok();
+  }
+  template <typename T>
+  Status Pod(const T& v) { return Write(&v, sizeof v); }
+  Status Close() {
+    int rc = std::fclose(f_);
+    f_ = nullptr;
+    if (rc != 0) return Status::IoError(fmt::format("{}: close failed: {}", path_, std::strerror(errno)));
+    return Status::Ok();
+  }
+
+ private:
+  FILE* f_ = nullptr;
+  std::string path_;
+};
+
+}  // namespace
+
+Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& p) {
+  const HnswHeader& h = p.header;
+  size_t n = h.cur_element_count;
+  {
+    CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/header.bin"));
+    const int32_t persistence_version = 1;
+    const uint64_t max_elements = n;  // Chroma raises the capacity itself when it loads
+    CM_RETURN_IF_ERROR(f.Pod(persistence_version));
+    CM_RETURN_IF_ERROR(f.Pod(h.offset_level0));
+    CM_RETURN_IF_ERROR(f.Pod(max_elements));
+    CM_RETURN_IF_ERROR(f.Pod(h.cur_element_count));
+    CM_RETURN_IF_ERROR(f.Pod(h.size_data_per_element));
+    CM_RETURN_IF_ERROR(f.Pod(h.label_offset));
+    CM_RETURN_IF_ERROR(f.Pod(h.offset_data));
+    CM_RETURN_IF_ERROR(f.Pod(h.maxlevel));
+    CM_RETURN_IF_ERROR(f.Pod(h.enterpoint_node));
+    CM_RETURN_IF_ERROR(f.Pod(h.max_m));
+    CM_RETURN_IF_ERROR(f.Pod(h.max_m0));
+    CM_RETURN_IF_ERROR(f.Pod(h.m));
+    CM_RETURN_IF_ERROR(f.Pod(h.mult));
+    CM_RETURN_IF_ERROR(f.Pod(h.ef_construction));
+    CM_RETURN_IF_ERROR(f.Close());
+  }
+  {
+    CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/data_level0.bin"));
+    CM_RETURN_IF_ERROR(f.Write(p.level0, n * h.size_data_per_element));
+    CM_RETURN_IF_ERROR(f.Close());
+  }
+  {
+    CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/length.bin"));
+    CM_RETURN_IF_ERROR(f.Write(p.lengths, n * sizeof(float)));
+    CM_RETURN_IF_ERROR(f.Close());
+  }
+  {
+    CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/link_lists.bin"));
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view links = p.links(i);
+      uint32_t size = static_cast<uint32_t>(links.size());
+      CM_RETURN_IF_ERROR(f.Pod(size));
+      CM_RETURN_IF_ERROR(f.Write(links.data(), links.size()));
+    }
+    CM_RETURN_IF_ERROR(f.Close());
+  }
+  return Status::Ok();
+}
+
+}  // namespace cm
