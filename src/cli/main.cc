@@ -56,7 +56,9 @@ void PrintSummary(const cm::MigrationReport& r, const std::string& to, cm::cli::
     std::printf("  %-32s %8llu records  dim %-5s %-6s", c.name.c_str(), static_cast<unsigned long long>(c.migrated),
                 c.dimension ? std::to_string(*c.dimension).c_str() : "-", c.space.c_str());
     if (c.rejected) std::printf("  %llu rejected", static_cast<unsigned long long>(c.rejected));
+    if (c.graph_reused) std::printf("  graph reused from index/");
     std::printf("\n");
+    if (!c.graph_note.empty()) std::printf("    index/ cache %s\n", c.graph_note.c_str());
   }
   if (!r.changes.empty()) {
     std::printf("Changes made by the policies:\n");
@@ -110,6 +112,7 @@ int RunMigrate(const cm::cli::Args& a) {
   mo.rejects_path = a.rejects.empty() ? DefaultRejectsPath(a.to, kind) : a.rejects;
   mo.batch_rows = a.read_batch;
   mo.held_memory = uint64_t{a.held_memory_mib} << 20;
+  mo.reuse_graphs = !a.rebuild_index;
   mo.cancel = &g_cancel;
   if (to->tenant_given) mo.dest_tenant = to->tenant;
   if (to->database_given) mo.dest_database = to->database;

@@ -11,6 +11,7 @@
 #include "pipeline/collection_buffer.h"
 #include "pipeline/record_spill.h"
 #include "pipeline/rejects.h"
+#include "sinks/reused_graph.h"
 
 namespace cm {
 namespace {
@@ -156,6 +157,18 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
       t.held->set_expected_records(t.expected);  // all the collection's records: an upper bound
     }
     CM_ASSIGN_OR_RETURN(t.writer, writer->BeginCollection(t.spec, t.expected.value_or(0)));
+    if (auto cache = source.CachedGraph(key); cache && options.reuse_graphs && t.expected.value_or(0) > 0) {
+      if (!t.repeated.empty()) {
+        reports[key].graph_note = fmt::format("{}: not reused: ids repeat in the collection", cache->index_path);
+        continue;
+      }
+      auto graph = ReusedGraph::Open(cache->index_path, cache->labels_path, t.spec.hnsw, *t.expected);
+      if (graph.ok()) {
+        t.writer->ReuseGraph(std::move(*graph));
+      } else {
+        reports[key].graph_note = fmt::format("not reused: {}", graph.status().message());
+      }
+    }
   }
 
   // 3. Stream records through the policies into the writers: each record's rows are written and
@@ -226,6 +239,8 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     cr.id = w.id;
     cr.dimension = t.writer->spec().dimension;
     cr.migrated = w.records;
+    cr.graph_reused = w.graph_reused;
+    if (!w.graph_note.empty()) cr.graph_note = w.graph_note;
     report.records_migrated += w.records;
     t.writer.reset();
   }
@@ -258,6 +273,8 @@ std::string ReportJson(const MigrationReport& r) {
         {"migrated", JsonCount(c.migrated)},
         {"rejected", JsonCount(c.rejected)},
         {"changes", JsonCounts(c.changes)},
+        {"graph", Value::String(c.graph_reused ? "reused" : "built")},
+        {"graph_note", JsonStringOrNull(c.graph_note)},
     }));
   }
   return ToJson(Value::MakeObject({

@@ -42,6 +42,8 @@ struct CollectionReport {
   uint64_t migrated = 0;
   uint64_t rejected = 0;
   ChangeCounts changes;
+  bool graph_reused = false;  // the source's own HNSW graph was adopted, not built again
+  std::string graph_note;     // why the source's graph was not adopted (empty: none offered, or adopted)
 };
 
 struct MigrationReport {
@@ -70,6 +72,9 @@ struct MigrateOptions {
   // Records whose id repeats wait for the duplicate policy until the end of the source; past
   // this many bytes (all collections together) they wait in partitions of a temporary file.
   uint64_t held_memory = uint64_t{128} << 20;
+  // Adopt a source's own HNSW graph (a legacy index/ cache) when it indexes exactly the migrated
+  // records; false: always build the graph.
+  bool reuse_graphs = true;
   const std::atomic<bool>* cancel = nullptr;
   // (stage, collection, done, total); stage is "read", "rows" or "index".
   std::function<void(const std::string&, const std::string&, uint64_t, uint64_t)> progress;

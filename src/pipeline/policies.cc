@@ -228,6 +228,7 @@ std::optional<RejectReason> PolicyEngine::Flatten(const std::string& prefix, con
 
 std::optional<RejectReason> PolicyEngine::ConvertRecord(const SourceRecord& in, ConvertedRecord* out,
                                                         ChangeCounts* changes) const {
+  out->source_row = in.fallback_id;
   // Id.
   if (in.id) {
     out->id = *in.id;

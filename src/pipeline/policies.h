@@ -51,6 +51,7 @@ struct ConvertedRecord {
   std::optional<std::string> document;
   std::optional<std::string> uri;
   Metadata metadata;
+  std::string source_row;  // legacy embeddings.uuid (finds the record in a reused legacy graph); else empty
 };
 
 struct RejectReason {

@@ -16,6 +16,7 @@
 #include "io/fs_util.h"
 #include "sinks/index_feeder.h"
 #include "sinks/persist_dir_writer.h"
+#include "sinks/reused_graph.h"
 
 namespace cm {
 namespace {
@@ -57,6 +58,10 @@ Status WriteFile(const std::string& path, const std::string& bytes) {
 
 CollectionWriter::CollectionWriter(PersistDirWriter* writer, CollectionSpec spec, uint64_t expected)
     : writer_(writer), spec_(std::move(spec)), expected_(expected) {}
+
+void CollectionWriter::ReuseGraph(std::unique_ptr<ReusedGraph> graph) {
+  if (count_ == 0 && !builder_) reused_ = std::move(graph);
+}
 
 CollectionWriter::~CollectionWriter() {
   // Chunks in flight point at builder_: let the workers finish with them first.
@@ -123,14 +128,13 @@ Status CollectionWriter::Add(ConvertedRecord r) {
                                         spec_.name, r.id, dim, spec_.dimension.value_or(0)));
   }
   uint64_t label = count_ + 1;
-  if (!builder_) {
-    HnswBuildOptions o;
-    o.space = spec_.hnsw.space;
-    o.max_neighbors = static_cast<size_t>(spec_.hnsw.max_neighbors);
-    o.ef_construction = static_cast<size_t>(spec_.hnsw.ef_construction);
-    CM_ASSIGN_OR_RETURN(builder_, HnswBuilder::Create(dim, expected_ ? expected_ : kInitialCapacity, o));
+  if (reused_) {
+    if (auto why = reused_->Claim(r.source_row, r.embedding.data(), dim, label)) {
+      CM_RETURN_IF_ERROR(AbandonReuse(fmt::format("record \"{}\" ({}): {}", r.id, r.source_row, *why)));
+    }
   }
-  if (label > builder_->capacity()) {
+  if (!reused_ && !builder_) CM_RETURN_IF_ERROR(CreateBuilder(dim));
+  if (!reused_ && label > builder_->capacity()) {
     // More records than the source announced: grow while no insertion runs.
     CM_RETURN_IF_ERROR(Flush());
     CM_RETURN_IF_ERROR(writer_->feeder_->Drain());
@@ -143,10 +147,36 @@ Status CollectionWriter::Add(ConvertedRecord r) {
   ++count_;
   last_seq_id_ = seq_id;
   ids_.push_back(r.id);
-  chunk_labels_.push_back(label);
-  chunk_vectors_.insert(chunk_vectors_.end(), r.embedding.begin(), r.embedding.end());
-  if (chunk_labels_.size() == kChunkRows) CM_RETURN_IF_ERROR(Flush());
+  if (!reused_) {
+    chunk_labels_.push_back(label);
+    chunk_vectors_.insert(chunk_vectors_.end(), r.embedding.begin(), r.embedding.end());
+    if (chunk_labels_.size() == kChunkRows) CM_RETURN_IF_ERROR(Flush());
+  }
   last_ = std::move(r);
+  return Status::Ok();
+}
+
+Status CollectionWriter::CreateBuilder(size_t dim) {
+  HnswBuildOptions o;
+  o.space = spec_.hnsw.space;
+  o.max_neighbors = static_cast<size_t>(spec_.hnsw.max_neighbors);
+  o.ef_construction = static_cast<size_t>(spec_.hnsw.ef_construction);
+  uint64_t capacity = std::max<uint64_t>(expected_ ? expected_ : kInitialCapacity, count_ + 1);
+  CM_ASSIGN_OR_RETURN(builder_, HnswBuilder::Create(dim, capacity, o));
+  return Status::Ok();
+}
+
+Status CollectionWriter::AbandonReuse(const std::string& why) {
+  w_.graph_note = fmt::format("{}: not reused: {}", reused_->path(), why);
+  CM_RETURN_IF_ERROR(CreateBuilder(*spec_.dimension));
+  // The records that claimed elements so far: their vectors are in the cache, as given.
+  CM_RETURN_IF_ERROR(reused_->ForEachClaimed([&](uint64_t label, const float* v) {
+    chunk_labels_.push_back(label);
+    chunk_vectors_.insert(chunk_vectors_.end(), v, v + *spec_.dimension);
+    return chunk_labels_.size() == kChunkRows ? Flush() : Status::Ok();
+  }));
+  CM_RETURN_IF_ERROR(Flush());
+  reused_.reset();
   return Status::Ok();
 }
 
@@ -208,15 +238,21 @@ Result<WrittenCollection> CollectionWriter::Finish() {
   }
   if (count_ == 0) return w_;
   w_.last_seq_id = last_seq_id_;
-  CM_RETURN_IF_ERROR(Flush());
-  // The graph lags behind the rows by at most the feeder's queue: wait for it.
-  const auto& progress = writer_->options_.progress;
-  while (!writer_->feeder_->WaitIdle(std::chrono::milliseconds(200))) {
-    if (progress) progress(spec_.name, "index", inserted_.load(std::memory_order_relaxed), count_);
+  if (reused_ && !reused_->complete()) {
+    CM_RETURN_IF_ERROR(AbandonReuse(fmt::format("it holds {} elements, {} of them for the {} records migrated",
+                                                reused_->size(), reused_->claimed(), count_)));
   }
-  Status drained = writer_->feeder_->Drain();
-  CM_RETURN_IF_ERROR(drained.WithContext(fmt::format("collection \"{}\"", spec_.name)));
-  if (progress) progress(spec_.name, "index", count_, count_);
+  if (!reused_) {
+    CM_RETURN_IF_ERROR(Flush());
+    // The graph lags behind the rows by at most the feeder's queue: wait for it.
+    const auto& progress = writer_->options_.progress;
+    while (!writer_->feeder_->WaitIdle(std::chrono::milliseconds(200))) {
+      if (progress) progress(spec_.name, "index", inserted_.load(std::memory_order_relaxed), count_);
+    }
+    Status drained = writer_->feeder_->Drain();
+    CM_RETURN_IF_ERROR(drained.WithContext(fmt::format("collection \"{}\"", spec_.name)));
+    if (progress) progress(spec_.name, "index", count_, count_);
+  }
   CM_RETURN_IF_ERROR(WriteSegmentFolder().WithContext(fmt::format("collection \"{}\"", spec_.name)));
 
   // max_seq_id only now that the segment folder and its pickle exist (§4.3 rule 3).
@@ -243,12 +279,17 @@ Result<WrittenCollection> CollectionWriter::Finish() {
 }
 
 Status CollectionWriter::WriteSegmentFolder() {
-  std::unique_ptr<HnswIndex> index = builder_->Finish();
-  builder_.reset();
   std::string dir = writer_->staging_ + "/" + w_.vector_segment;
   CM_RETURN_IF_ERROR(MakeDir(dir));
-  CM_RETURN_IF_ERROR(index->WriteChromaSegment(dir));
-  index.reset();
+  if (reused_) {
+    CM_RETURN_IF_ERROR(reused_->Write(dir));
+    reused_.reset();
+    w_.graph_reused = true;
+  } else {
+    std::unique_ptr<HnswIndex> index = builder_->Finish();
+    builder_.reset();
+    CM_RETURN_IF_ERROR(index->WriteChromaSegment(dir));
+  }
 
   IndexMetadata meta;
   meta.dimensionality = static_cast<int64_t>(*spec_.dimension);

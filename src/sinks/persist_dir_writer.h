@@ -52,10 +52,13 @@ struct WrittenCollection {
   std::string metadata_segment;
   uint64_t records = 0;
   uint64_t last_seq_id = 0;
+  bool graph_reused = false;  // the legacy graph was adopted (reused_graph.h)
+  std::string graph_note;     // why an offered graph was not adopted after all
 };
 
 class IndexFeeder;
 class HnswBuilder;
+class ReusedGraph;
 class PersistDirWriter;
 
 // Destroy every CollectionWriter before its PersistDirWriter.
@@ -67,6 +70,10 @@ class CollectionWriter {
   // spec has one); a record of another dimension gets a reject reason. `location` names the
   // record in messages.
   std::optional<RejectReason> CheckDimension(size_t dim, const std::string& location);
+  // Offers a graph to adopt instead of building one (before the first Add). Records claim their
+  // elements as they arrive; at the first that cannot, or at Finish if any element is left, the
+  // graph is built from the records after all and WrittenCollection::graph_note says why.
+  void ReuseGraph(std::unique_ptr<ReusedGraph> graph);
   // Writes one record whose dimension passed CheckDimension. An id already written to this
   // collection is an error (callers resolve duplicates first; the database refuses them).
   Status Add(ConvertedRecord record);
@@ -80,6 +87,8 @@ class CollectionWriter {
   Status Flush();
   Status WriteRows(const ConvertedRecord& r, int64_t rowid, uint64_t seq_id);
   Status WriteSegmentFolder();
+  Status CreateBuilder(size_t dim);
+  Status AbandonReuse(const std::string& why);
 
   PersistDirWriter* writer_;
   CollectionSpec spec_;
@@ -88,6 +97,7 @@ class CollectionWriter {
   WrittenCollection w_;
   uint64_t count_ = 0;
   std::unique_ptr<HnswBuilder> builder_;
+  std::unique_ptr<ReusedGraph> reused_;
   std::atomic<uint64_t> inserted_{0};
   std::vector<std::string> ids_;  // by label - 1, for the pickle
   std::vector<uint64_t> chunk_labels_;

@@ -2,7 +2,8 @@
 // (chroma-collections.parquet + chroma-embeddings.parquet; legacy-formats.md §1).
 //
 // The parquet files are the data; index/ is a derived HNSW cache without ids, documents or
-// metadata and is not read for migration. Columns are found by name, so column order does
+// metadata: it is offered to the writer (CachedGraph), which adopts a collection's graph only
+// when it indexes exactly the migrated records, and checked against the parquet by `plan`. Columns are found by name, so column order does
 // not matter. Embedding rows stream in file order, one parquet page at a time.
 // Read-only; one thread.
 #pragma once
@@ -32,6 +33,7 @@ class LegacyDirSource final : public Source {
   Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) override;
   Result<std::optional<IdCensus>> CensusIds() override;
   std::optional<uint64_t> TotalRecords() const override;
+  std::optional<GraphCache> CachedGraph(const std::string& key) const override;
   std::vector<std::string> Diagnostics(const std::map<std::string, uint64_t>& records_per_collection) override;
 
  private:

@@ -56,6 +56,14 @@ struct SourceRecord {
 // collection will produce, and which ids occur more than once in a collection (those records are
 // held back and resolved by the duplicate policy at the end; every other record is written as it
 // arrives). A record's id here is its id, or its fallback id when the id is NULL.
+// An HNSW graph the source already holds for a collection (legacy: index/index_<uuid>.bin and
+// its uuid_to_id pickle), which a persist-dir writer may adopt instead of building one
+// (sinks/reused_graph.h checks that it indexes exactly the migrated records).
+struct GraphCache {
+  std::string index_path;
+  std::string labels_path;  // dict[row uuid hex → label]
+};
+
 struct IdCensus {
   std::map<std::string, uint64_t> records;                      // by collection key
   std::map<std::string, std::set<std::string>> repeated;        // collection key → ids seen twice or more
@@ -78,6 +86,11 @@ class Source {
   // notion (legacy) have none.
   virtual Result<std::vector<std::pair<std::string, std::string>>> ListDatabases() {
     return std::vector<std::pair<std::string, std::string>>();
+  }
+  // A graph for collection `key` the writer may reuse, if the source has one.
+  virtual std::optional<GraphCache> CachedGraph(const std::string& key) const {
+    (void)key;
+    return std::nullopt;
   }
   // Records the source expects to produce in total (for progress), if known.
   virtual std::optional<uint64_t> TotalRecords() const { return std::nullopt; }

@@ -1,0 +1,167 @@
+#include "sinks/reused_graph.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "formats/hnsw/cosine.h"
+#include "formats/hnsw/stock_graph.h"
+#include "formats/pickle/pickle_reader.h"
+#include "io/mapped_file.h"
+
+namespace cm {
+namespace {
+
+// Chroma 0.3 normalised cosine vectors with a float sum (hnswlib's Python binding); ours sums in
+// double. Unit-vector components then differ by a few ulps, never by this much.
+constexpr float kCosineTolerance = 1e-4f;
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<ReusedGraph::RowKey> ReusedGraph::ParseRowKey(std::string_view text) {
+  RowKey k;
+  int digits = 0;
+  for (char c : text) {
+    if (c == '-') continue;
+    int d = HexDigit(c);
+    if (d < 0 || digits == 32) return std::nullopt;
+    uint64_t& half = digits < 16 ? k.hi : k.lo;
+    half = (half << 4) | static_cast<uint64_t>(d);
+    ++digits;
+  }
+  if (digits != 32) return std::nullopt;
+  return k;
+}
+
+ReusedGraph::~ReusedGraph() = default;
+
+const std::string& ReusedGraph::path() const { return graph_->path(); }
+size_t ReusedGraph::size() const { return graph_->size(); }
+
+Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Open(const std::string& index_path, const std::string& labels_path,
+                                                       const HnswParams& params, uint64_t records) {
+  CM_ASSIGN_OR_RETURN(uint64_t elements, StockGraph::PeekElementCount(index_path));
+  if (elements != records) {
+    return Status::Mismatch(fmt::format("{} holds {} elements but the collection has {} records (a stale "
+                                                  "cache)", index_path, elements, records));
+  }
+  std::unique_ptr<ReusedGraph> g(new ReusedGraph());
+  g->space_ = params.space;
+
+  // The pickle first, while the graph is not in memory yet: dict[uuid hex → label].
+  std::vector<std::pair<RowKey, uint64_t>> labels;
+  {
+    CM_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(labels_path));
+    CM_ASSIGN_OR_RETURN(pickle::PickleRef root, pickle::ParsePickle(file.bytes(), labels_path));
+    if (root->kind != pickle::PickleValue::Kind::kDict) {
+      return Status::Corrupt(fmt::format("{}: a {} where a dict of uuid → label was expected", labels_path,
+                                         root->KindName()));
+    }
+    labels.reserve(root->dict.size());
+    for (const auto& [key, value] : root->dict) {
+      std::optional<RowKey> k;
+      if (key->kind == pickle::PickleValue::Kind::kString) k = ParseRowKey(key->s);
+      if (!k || value->kind != pickle::PickleValue::Kind::kInt || value->i < 0) {
+        return Status::Corrupt(fmt::format("{}: entry {} is not a uuid hex → label pair", labels_path, labels.size()));
+      }
+      labels.emplace_back(*k, static_cast<uint64_t>(value->i));
+    }
+  }
+
+  CM_ASSIGN_OR_RETURN(g->graph_, StockGraph::Load(index_path));
+  const StockGraph& graph = *g->graph_;
+  const auto& h = graph.header();
+  if (graph.deleted() > 0) {
+    return Status::Mismatch(fmt::format("{} has {} deleted elements", index_path, graph.deleted()));
+  }
+  if (h.m != static_cast<uint64_t>(params.max_neighbors) || h.ef_construction != static_cast<uint64_t>(params.ef_construction)) {
+    return Status::Mismatch(fmt::format(
+        "{} was built with M {} and ef_construction {}, the collection is configured for {} and {}", index_path, h.m,
+        h.ef_construction, params.max_neighbors, params.ef_construction));
+  }
+  if (labels.size() != graph.size()) {
+    return Status::Mismatch(fmt::format("{} names {} elements, {} holds {}", labels_path, labels.size(),
+                                                  index_path, graph.size()));
+  }
+  std::unordered_map<uint64_t, uint32_t> element_of_label;
+  element_of_label.reserve(graph.size());
+  for (size_t i = 0; i < graph.size(); ++i) {
+    if (!element_of_label.emplace(graph.label(i), static_cast<uint32_t>(i)).second) {
+      return Status::Mismatch(fmt::format("{}: label {} is held by two elements", index_path, graph.label(i)));
+    }
+  }
+  g->element_of_row_.reserve(labels.size());
+  std::vector<bool> named(graph.size(), false);
+  for (const auto& [key, label] : labels) {
+    auto it = element_of_label.find(label);
+    if (it == element_of_label.end()) {
+      return Status::Mismatch(fmt::format("{} names label {}, which {} does not hold", labels_path, label,
+                                                    index_path));
+    }
+    if (named[it->second] || !g->element_of_row_.emplace(key, it->second).second) {
+      return Status::Mismatch(fmt::format("{} names label {} or its row twice", labels_path, label));
+    }
+    named[it->second] = true;
+  }
+  g->taken_.assign(graph.size(), false);
+  return g;
+}
+
+std::optional<std::string> ReusedGraph::Claim(std::string_view row_uuid, const float* v, size_t dim, uint64_t label) {
+  std::optional<RowKey> key = ParseRowKey(row_uuid);
+  if (!key) return fmt::format("its row uuid \"{}\" is not a uuid", row_uuid);
+  auto it = element_of_row_.find(*key);
+  if (it == element_of_row_.end()) return fmt::format("its row {} is not in the cache", row_uuid);
+  uint32_t element = it->second;
+  if (taken_[element]) return fmt::format("its row {} was claimed twice", row_uuid);
+  if (dim != graph_->dim()) return fmt::format("it has {} dimensions, the cache {}", dim, graph_->dim());
+  const float* stored = graph_->vector(element);
+  if (space_ == Space::kCosine) {
+    thread_local std::vector<float> unit;
+    unit.resize(dim);
+    NormalizeForCosine(v, dim, unit.data());
+    for (size_t j = 0; j < dim; ++j) {
+      if (!(std::fabs(unit[j] - stored[j]) <= kCosineTolerance)) {
+        return fmt::format("its unit vector differs from the cache's at element {} ({} vs {})", j, unit[j], stored[j]);
+      }
+    }
+  } else if (std::memcmp(stored, v, dim * sizeof(float)) != 0) {
+    size_t j = 0;
+    while (j < dim && std::memcmp(stored + j, v + j, sizeof(float)) == 0) ++j;
+    return fmt::format("its vector differs from the cache's at element {} ({} vs {})", j, v[j], stored[j]);
+  }
+  std::memcpy(graph_->mutable_vector(element), v, dim * sizeof(float));
+  graph_->set_label(element, label);
+  taken_[element] = true;
+  ++claimed_;
+  return std::nullopt;
+}
+
+Status ReusedGraph::ForEachClaimed(const std::function<Status(uint64_t, const float*)>& fn) const {
+  for (size_t i = 0; i < graph_->size(); ++i) {
+    if (taken_[i]) CM_RETURN_IF_ERROR(fn(graph_->label(i), graph_->vector(i)));
+  }
+  return Status::Ok();
+}
+
+Status ReusedGraph::Write(const std::string& dir) {
+  if (!complete()) return Status::Internal("ReusedGraph::Write before every element was claimed");
+  std::vector<float> lengths(graph_->size(), 0.0f);
+  if (space_ == Space::kCosine) {
+    for (size_t i = 0; i < graph_->size(); ++i) {
+      float* v = graph_->mutable_vector(i);
+      lengths[i] = NormalizeForCosine(v, graph_->dim(), v);
+    }
+  }
+  return graph_->WriteChromaSegment(dir, lengths);
+}
+
+}  // namespace cm

@@ -1,0 +1,76 @@
+// ReusedGraph: a collection's legacy HNSW graph (index/index_<uuid>.bin, legacy-formats.md §2),
+// adopted instead of building the graph again when it provably indexes exactly the migrated
+// records. Building the graph is nearly all of a persist-dir migration's time; Chroma 0.3 kept
+// one beside the parquet files, rewritten after every write.
+//
+// The legacy index is a cache that can be stale, polluted or built for other vectors (§2.2–2.3),
+// so nothing is taken on trust: the file's structure is checked whole (StockGraph), its
+// parameters must equal the destination collection's (M, ef_construction), no element may be
+// deleted, the uuid_to_id pickle must name every element once, and then each migrated record
+// claims its element by row uuid only if the vectors are equal (bit for bit; cosine graphs hold
+// unit vectors that Chroma 0.3 normalised in float arithmetic, so there the record's unit vector
+// must agree to 1e-4 per component). The record's own vector then replaces the stored one, so
+// the written segment holds exactly what a freshly built one would; only the edges are reused.
+// The graph is written only when every element was claimed. Otherwise the caller builds a graph
+// from the claimed records (ForEachClaimed) and the rest, and says why.
+//
+// Memory: the whole file (about the size of the graph being replaced) plus ~40 bytes per element.
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/collection.h"
+#include "core/status.h"
+
+namespace cm {
+
+class StockGraph;
+
+class ReusedGraph {
+ public:
+  // Fails with the reason the cache cannot be reused (the message names the file).
+  static Result<std::unique_ptr<ReusedGraph>> Open(const std::string& index_path, const std::string& labels_path,
+                                                   const HnswParams& params, uint64_t records);
+  ~ReusedGraph();
+
+  const std::string& path() const;
+  size_t size() const;
+  size_t claimed() const { return claimed_; }
+  bool complete() const { return claimed_ == size(); }
+
+  // Takes the element of the record whose legacy row uuid is `row_uuid` for `label`, or says
+  // why it cannot (and changes nothing).
+  std::optional<std::string> Claim(std::string_view row_uuid, const float* v, size_t dim, uint64_t label);
+  // (label, vector as given to Claim) of every claimed element, in element order.
+  Status ForEachClaimed(const std::function<Status(uint64_t, const float*)>& fn) const;
+  // Writes the Chroma segment files into `dir`; complete() only.
+  Status Write(const std::string& dir);
+
+ private:
+  struct RowKey {
+    uint64_t hi = 0, lo = 0;
+    bool operator==(const RowKey&) const = default;
+  };
+  struct RowKeyHash {
+    size_t operator()(const RowKey& k) const { return k.hi * 0x9e3779b97f4a7c15ULL ^ k.lo; }
+  };
+  static std::optional<RowKey> ParseRowKey(std::string_view text);
+
+  ReusedGraph() = default;
+
+  std::unique_ptr<StockGraph> graph_;
+  Space space_ = Space::kL2;
+  std::unordered_map<RowKey, uint32_t, RowKeyHash> element_of_row_;
+  std::vector<bool> taken_;
+  size_t claimed_ = 0;
+};
+
+}  // namespace cm
