@@ -159,7 +159,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     CM_ASSIGN_OR_RETURN(t.writer, writer->BeginCollection(t.spec, t.expected.value_or(0)));
     if (auto cache = source.CachedGraph(key); cache && options.reuse_graphs && t.expected.value_or(0) > 0) {
       if (!t.repeated.empty()) {
-        reports[key].graph_note = fmt::format("{}: not reused: ids repeat in the collection", cache->index_path);
+        reports[key].graph_note = fmt::format("not reused: {}: ids repeat in the collection", cache->index_path);
         continue;
       }
       auto graph = ReusedGraph::Open(cache->index_path, cache->labels_path, t.spec.hnsw, *t.expected);

@@ -167,7 +167,7 @@ Status CollectionWriter::CreateBuilder(size_t dim) {
 }
 
 Status CollectionWriter::AbandonReuse(const std::string& why) {
-  w_.graph_note = fmt::format("{}: not reused: {}", reused_->path(), why);
+  w_.graph_note = fmt::format("not reused: {}: {}", reused_->path(), why);
   CM_RETURN_IF_ERROR(CreateBuilder(*spec_.dimension));
   // The records that claimed elements so far: their vectors are in the cache, as given.
   CM_RETURN_IF_ERROR(reused_->ForEachClaimed([&](uint64_t label, const float* v) {

@@ -130,13 +130,13 @@ std::optional<std::string> ReusedGraph::Claim(std::string_view row_uuid, const f
     NormalizeForCosine(v, dim, unit.data());
     for (size_t j = 0; j < dim; ++j) {
       if (!(std::fabs(unit[j] - stored[j]) <= kCosineTolerance)) {
-        return fmt::format("its unit vector differs from the cache's at element {} ({} vs {})", j, unit[j], stored[j]);
+        return fmt::format("its unit vector differs from the cache's in component {} ({} vs {})", j, unit[j], stored[j]);
       }
     }
   } else if (std::memcmp(stored, v, dim * sizeof(float)) != 0) {
     size_t j = 0;
     while (j < dim && std::memcmp(stored + j, v + j, sizeof(float)) == 0) ++j;
-    return fmt::format("its vector differs from the cache's at element {} ({} vs {})", j, v[j], stored[j]);
+    return fmt::format("its vector differs from the cache's in component {} ({} vs {})", j, v[j], stored[j]);
   }
   std::memcpy(graph_->mutable_vector(element), v, dim * sizeof(float));
   graph_->set_label(element, label);

@@ -1,7 +1,9 @@
 """Every real legacy directory in ../shared/fixtures/legacy migrated to a persist directory, then
 opened by the real Chroma 1.0.19 server and compared with what DuckDB reads from the source:
 collections, counts, every record (id, document, metadata with types, embedding), the space and
-query recall@10 against exact search. Also: the broken fixtures fail with a clear error naming
+query recall@10 against exact search. Where Chroma 0.3's index/ graph indexes exactly the migrated
+records (judged independently by harness/legacy_index.cache_matches) it must have been reused,
+and nowhere else. Also: the broken fixtures fail with a clear error naming
 the missing file, and the source is byte-for-byte unchanged.
 """
 import json
@@ -12,6 +14,7 @@ from harness import engines
 from harness.chroma_server import ChromaServer
 from harness.compare import check_collection
 from harness.legacy_expect import expected
+from harness.legacy_index import cache_matches
 
 LEGACY = os.path.join(engines.FIXTURES, 'legacy')
 BROKEN = os.path.join(engines.FIXTURES, 'broken')
@@ -33,6 +36,7 @@ class LegacyFixtures(unittest.TestCase):
     def test_every_fixture_opens_in_chroma_and_matches_the_source(self):
         names = sorted(os.listdir(LEGACY))
         self.assertGreaterEqual(len(names), 1)
+        reused = {'reused': 0, 'built': 0}
         for name in names:
             with self.subTest(fixture=name):
                 src = os.path.join(LEGACY, name)
@@ -48,11 +52,18 @@ class LegacyFixtures(unittest.TestCase):
                 self.assertEqual(rep['rejected_by_reason'], dict(rejects))
                 self.assertEqual(rep['records_migrated'], sum(len(c['records']) for c in want.values()))
                 self.assertEqual(tree_hash(src), before, 'the source directory was modified')
+                for c in rep['collections']:
+                    rows = [r for r in embs if r['collection_uuid'] == c['source_key']]
+                    reusable = c['migrated'] == len(rows) and cache_matches(src, c['source_key'], rows, c['space'])
+                    self.assertEqual(c['graph'], 'reused' if reusable else 'built', f"{c['name']}: {c['graph_note']}")
+                    reused[c['graph']] += 1
                 with ChromaServer(out) as server:
                     got = sorted(c['name'] for c in server.collections())
                     self.assertEqual(got, sorted(want))
                     for cname, c in want.items():
                         check_collection(self, server, cname, c)
+        print(f'graphs of the real fixtures: {reused}')
+        self.assertGreater(reused['reused'], 0, 'no real fixture exercised graph reuse')
 
     def test_broken_fixtures_name_the_missing_file(self):
         if not os.path.isdir(BROKEN):
