@@ -1,7 +1,9 @@
 """make bench: chroma-migrate against its baselines, measured in one run on the same data.
 
-For each size it generates clustered legacy data with DuckDB, then measures
-  * this tool: legacy dir -> persist dir (wall time, peak RSS);
+For each size it generates clustered legacy data with DuckDB, plus the index/ folder Chroma 0.3
+kept beside it (hnswlib graphs via tools/write_legacy_index, pickles by Python), then measures
+  * this tool: legacy dir -> persist dir (wall time, peak RSS), twice: building the graph
+    (--rebuild-index) and reusing Chroma 0.3's graph after checking every record against it;
   * Chroma's own ingest: the same records POSTed to the real Chroma 1.0.19 server's /add in
     max_batch_size batches (bodies pre-encoded, so only the server is timed);
   * the floor: the same HNSW graph built by hnswlib alone on the same threads (bench/hnsw_floor);
@@ -30,9 +32,11 @@ BUILD = os.environ.get('CM_BUILD_DIR', os.path.join(ROOT, 'build'))
 OUT = os.path.join(ROOT, 'bench', 'out')
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
 from harness.chroma_server import ChromaServer  # noqa: E402
+from harness.legacy_index import write_legacy_index  # noqa: E402
 from harness.proxy import Proxy  # noqa: E402
 
 CONCURRENCY = 4  # chroma-migrate's default --concurrency
+BENCH_COLLECTION = '5a1e0c3e-7b7e-4f5e-9a55-0c0ffee00001'  # scripts/engines/bench_data.mjs
 
 
 def run_measured(cmd):
@@ -191,15 +195,25 @@ def main():
         if not os.path.exists(os.path.join(data, 'chroma-embeddings.parquet')):
             subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_data.mjs'), data, str(n), str(dim), 'cosine'],
                            check=True)
+        if not os.path.isdir(os.path.join(data, 'index')):
+            write_legacy_index(data, {BENCH_COLLECTION: 'cosine'}, threads)
         # The tool and the floor alternate --repeat times and the medians count, so that the
         # load of a shared machine weighs on both alike.
         tool_out = os.path.join(work, 'tool')
         floor_json = os.path.join(work, 'floor.json')
-        tool_runs, floor_runs = [], []
+        reuse_out = os.path.join(work, 'tool-reuse')
+        tool_runs, reuse_runs, floor_runs = [], [], []
         for _ in range(args.repeat):
             shutil.rmtree(tool_out, ignore_errors=True)
             tool_runs.append(run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', tool_out,
-                                           '--progress', 'none', '--quiet']))
+                                           '--progress', 'none', '--quiet', '--rebuild-index']))
+            shutil.rmtree(reuse_out, ignore_errors=True)
+            reuse_runs.append(run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', reuse_out,
+                                            '--progress', 'none', '--quiet', '--report', reuse_out + '.json']))
+            with open(reuse_out + '.json') as f:
+                graph = json.load(f)['collections'][0]
+            if graph['graph'] != 'reused':
+                sys.exit(f'{size}: the index/ graph was not reused: {graph["graph_note"]}')
             subprocess.run([os.path.join(BUILD, 'hnsw_floor'), data, 'cosine', str(threads), str(args.queries),
                             floor_json], check=True, stdout=subprocess.DEVNULL)
             with open(floor_json) as f:
@@ -207,16 +221,21 @@ def main():
             floor_runs.append(floor['build_seconds'])
         tool_s = statistics.median(t for t, _ in tool_runs)
         tool_rss = max(r for _, r in tool_runs)
+        reuse_s = statistics.median(t for t, _ in reuse_runs)
+        reuse_rss = max(r for _, r in reuse_runs)
         floor['build_seconds'] = statistics.median(floor_runs)
         print(f'{size}: tool runs {", ".join(f"{t:.2f}" for t, _ in tool_runs)} s; '
+              f'reusing index/ {", ".join(f"{t:.2f}" for t, _ in reuse_runs)} s; '
               f'floor runs {", ".join(f"{t:.2f}" for t in floor_runs)} s', flush=True)
         chroma_s = r_chroma = chroma_dir = None
         if size in args.ingest_sizes.split(','):
             chroma_s, chroma_dir = chroma_ingest(data, work)
             r_chroma = recall(chroma_dir, floor['queries'])
         r_tool = recall(tool_out, floor['queries'])
+        r_reuse = recall(reuse_out, floor['queries'])
         index_mib = n * (dim * 4 + 32 * 4 + 4 + 8 + 4) / 2**20
-        row = dict(size=size, n=n, tool_s=tool_s, tool_rss=tool_rss, chroma_s=chroma_s,
+        row = dict(size=size, n=n, tool_s=tool_s, tool_rss=tool_rss, reuse_s=reuse_s, reuse_rss=reuse_rss, r_reuse=r_reuse,
+                   chroma_s=chroma_s,
                    floor_s=floor['build_seconds'], r_tool=r_tool, r_chroma=r_chroma, index_mib=index_mib)
         if chroma_dir:
             shutil.rmtree(chroma_dir, ignore_errors=True)
@@ -230,11 +249,12 @@ def main():
         ingest = f'{chroma_s:.2f} s ({n / chroma_s:,.0f} rec/s)' if chroma_s else 'not run'
         print(f'{size}: tool {tool_s:.2f} s ({n / tool_s:,.0f} rec/s, {tool_rss:.0f} MiB peak), '
               f'Chroma ingest {ingest}, hnswlib floor {floor["build_seconds"]:.2f} s, '
-              f'recall tool {r_tool:.3f} / Chroma {r_chroma if r_chroma is not None else "n/a"}', flush=True)
+              f'recall tool {r_tool:.3f} / Chroma {r_chroma if r_chroma is not None else "n/a"}; reusing index/ '
+              f'{reuse_s:.2f} s ({n / reuse_s:,.0f} rec/s, {reuse_rss:.0f} MiB peak), recall {r_reuse:.3f}', flush=True)
     print()
     print(f'machine: {os.cpu_count()} cores, {os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30:.0f} GiB; '
           f'{threads} threads')
-    print('| data | this tool | Chroma ingest (HTTP /add) | speed-up (goal ≥ 10×) | hnswlib floor | tool/floor throughput (goal ≥ 0.8) '
+    print('| data | this tool, building the graph | Chroma ingest (HTTP /add) | speed-up (goal ≥ 10×) | hnswlib floor | tool/floor throughput (goal ≥ 0.8) '
           '| peak RSS / (1.3 × index + 256 MiB) | recall@10 tool / Chroma |')
     print('|---|---|---|---|---|---|---|---|')
     for r in rows:
@@ -247,6 +267,16 @@ def main():
         print(f"| {r['size']} | {r['tool_s']:.2f} s ({r['n'] / r['tool_s']:,.0f}/s) | {ingest} | {r['floor_s']:.2f} s | "
               f"{r['floor_s'] / r['tool_s']:.2f} | {r['tool_rss']:.0f} MiB / {budget:.0f} MiB = {r['tool_rss'] / budget:.2f} | "
               f"{r['r_tool']:.3f} / {r_chroma} |")
+    print()
+    print('| data | this tool, reusing Chroma 0.3\'s index/ graph | speed-up vs Chroma ingest (goal ≥ 10×) '
+          '| peak RSS / (1.3 × index + 256 MiB) | recall@10 reused / Chroma |')
+    print('|---|---|---|---|---|')
+    for r in rows:
+        budget = 1.3 * r['index_mib'] + 256
+        speedup = f"{r['chroma_s'] / r['reuse_s']:.1f}×" if r['chroma_s'] else 'not run'
+        r_chroma = f"{r['r_chroma']:.3f}" if r['chroma_s'] else '–'
+        print(f"| {r['size']} | {r['reuse_s']:.2f} s ({r['n'] / r['reuse_s']:,.0f}/s) | {speedup} | "
+              f"{r['reuse_rss']:.0f} MiB / {budget:.0f} MiB = {r['reuse_rss'] / budget:.2f} | {r['r_reuse']:.3f} / {r_chroma} |")
     print()
     print(f'| data | legacy dir → server, this tool | ceiling: its request bodies replayed ({CONCURRENCY} in flight) '
           '| tool/ceiling throughput (goal ≥ 0.9) | tool peak RSS (goal ≤ 256 MiB) |')
