@@ -15,8 +15,10 @@
 #include "formats/pickle/index_metadata_pickle.h"
 #include "io/fs_util.h"
 #include "sinks/index_feeder.h"
+#include "sinks/metadata_binding.h"
 #include "sinks/persist_dir_writer.h"
 #include "sinks/reused_graph.h"
+#include "sinks/row_writer.h"
 
 namespace cm {
 namespace {
@@ -29,20 +31,6 @@ constexpr uint64_t kInitialCapacity = 1024;  // when the source could not say ho
 
 std::string QueueTopic(const std::string& collection_id) {
   return "persistent://default/default/" + collection_id;
-}
-
-// Binds (key, typed value) into a statement whose parameters 2..6 are
-// key, string_value, int_value, float_value, bool_value.
-Status BindMetadataValue(Stmt& s, const std::string& key, const MetadataValue& v) {
-  CM_RETURN_IF_ERROR(s.BindText(2, key));
-  CM_RETURN_IF_ERROR(s.BindNull(3));
-  CM_RETURN_IF_ERROR(s.BindNull(4));
-  CM_RETURN_IF_ERROR(s.BindNull(5));
-  CM_RETURN_IF_ERROR(s.BindNull(6));
-  if (auto* b = std::get_if<bool>(&v)) return s.BindInt(6, *b ? 1 : 0);
-  if (auto* i = std::get_if<int64_t>(&v)) return s.BindInt(4, *i);
-  if (auto* d = std::get_if<double>(&v)) return s.BindDouble(5, *d);
-  return s.BindText(3, std::get<std::string>(v));
 }
 
 Status WriteFile(const std::string& path, const std::string& bytes) {
@@ -64,8 +52,9 @@ void CollectionWriter::ReuseGraph(std::unique_ptr<ReusedGraph> graph) {
 }
 
 CollectionWriter::~CollectionWriter() {
-  // Chunks in flight point at builder_: let the workers finish with them first.
+  // Chunks in flight point at builder_, queued rows at this writer's strings: let them finish.
   if (builder_) (void)writer_->feeder_->Drain();
+  (void)writer_->OwnDb();
 }
 
 Status CollectionWriter::Start() {
@@ -142,8 +131,6 @@ Status CollectionWriter::Add(ConvertedRecord r) {
   }
   int64_t rowid = writer_->next_embedding_rowid_++;
   uint64_t seq_id = writer_->next_seq_id_++;
-  Status s = WriteRows(r, rowid, seq_id);
-  if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\", record id \"{}\"", spec_.name, r.id));
   ++count_;
   last_seq_id_ = seq_id;
   ids_.push_back(r.id);
@@ -152,8 +139,7 @@ Status CollectionWriter::Add(ConvertedRecord r) {
     chunk_vectors_.insert(chunk_vectors_.end(), r.embedding.begin(), r.embedding.end());
     if (chunk_labels_.size() == kChunkRows) CM_RETURN_IF_ERROR(Flush());
   }
-  last_ = std::move(r);
-  return Status::Ok();
+  return writer_->rows_->Submit(RowWriter::Job{&w_.metadata_segment, &spec_.name, rowid, seq_id, std::move(r), &last_});
 }
 
 Status CollectionWriter::CreateBuilder(size_t dim) {
@@ -195,39 +181,10 @@ Status CollectionWriter::Flush() {
   return writer_->feeder_->Submit(std::move(c));
 }
 
-Status CollectionWriter::WriteRows(const ConvertedRecord& r, int64_t rowid, uint64_t seq_id) {
-  Stmt& emb = writer_->emb_;
-  Stmt& meta = writer_->meta_;
-  Stmt& fts = writer_->fts_;
-  CM_RETURN_IF_ERROR(emb.BindInt(1, rowid));
-  CM_RETURN_IF_ERROR(emb.BindText(2, w_.metadata_segment));
-  CM_RETURN_IF_ERROR(emb.BindText(3, r.id));
-  CM_RETURN_IF_ERROR(emb.BindInt(4, static_cast<int64_t>(seq_id)));
-  CM_RETURN_IF_ERROR(emb.Run());
-  for (const auto& e : r.metadata) {
-    CM_RETURN_IF_ERROR(meta.BindInt(1, rowid));
-    CM_RETURN_IF_ERROR(BindMetadataValue(meta, e.key, e.value));
-    CM_RETURN_IF_ERROR(meta.Run());
-  }
-  if (r.document) {
-    CM_RETURN_IF_ERROR(meta.BindInt(1, rowid));
-    CM_RETURN_IF_ERROR(BindMetadataValue(meta, kDocumentKey, *r.document));
-    CM_RETURN_IF_ERROR(meta.Run());
-    CM_RETURN_IF_ERROR(fts.BindInt(1, rowid));
-    CM_RETURN_IF_ERROR(fts.BindText(2, *r.document));
-    CM_RETURN_IF_ERROR(fts.Run());
-  }
-  if (r.uri) {
-    CM_RETURN_IF_ERROR(meta.BindInt(1, rowid));
-    CM_RETURN_IF_ERROR(BindMetadataValue(meta, kUriKey, *r.uri));
-    CM_RETURN_IF_ERROR(meta.Run());
-  }
-  return Status::Ok();
-}
-
 Result<WrittenCollection> CollectionWriter::Finish() {
   if (finished_) return Status::Internal("CollectionWriter::Finish twice");
   finished_ = true;
+  CM_RETURN_IF_ERROR(writer_->OwnDb());
   Db& db = writer_->db_;
   w_.records = count_;
   if (spec_.dimension) {

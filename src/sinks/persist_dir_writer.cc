@@ -10,6 +10,7 @@
 #include "core/uuid.h"
 #include "io/fs_util.h"
 #include "sinks/index_feeder.h"
+#include "sinks/row_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -18,6 +19,7 @@ namespace {
 
 constexpr const char* kDefaultDatabaseId = "00000000-0000-0000-0000-000000000000";
 constexpr size_t kMaxPendingVectorBytes = size_t{8} << 20;  // vectors queued for the graph
+constexpr size_t kMaxPendingRowBytes = size_t{16} << 20;    // records queued for their SQLite rows
 
 }  // namespace
 
@@ -50,7 +52,7 @@ Status PersistDirWriter::Init() {
   CM_RETURN_IF_ERROR(MakeDir(staging_));
   CM_ASSIGN_OR_RETURN(db_, Db::Open(staging_ + "/chroma.sqlite3", Db::Mode::kReadWriteCreate));
   // The staging database is discarded on any failure, so it needs no journal until the end.
-  CM_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;"));
+  CM_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-131072;"));
   CM_RETURN_IF_ERROR(ApplyChromaSchema(db_, options_.schema_release));
   CM_RETURN_IF_ERROR(db_.Exec(
       "INSERT OR REPLACE INTO embeddings_queue_config (id, config_json_str) VALUES "
@@ -62,9 +64,7 @@ PersistDirWriter::PersistDirWriter(PersistDirWriterOptions options) : options_(s
 
 PersistDirWriter::~PersistDirWriter() {
   feeder_.reset();
-  emb_ = Stmt();
-  meta_ = Stmt();
-  fts_ = Stmt();
+  rows_.reset();
   if (!committed_ && !staging_.empty()) {
     db_ = Db();
     (void)RemoveTree(staging_);
@@ -73,6 +73,7 @@ PersistDirWriter::~PersistDirWriter() {
 
 Status PersistDirWriter::AddDatabase(const std::string& tenant, const std::string& database) {
   if (!database.empty()) return DatabaseId(tenant, database).status();
+  CM_RETURN_IF_ERROR(OwnDb());
   CM_ASSIGN_OR_RETURN(Stmt t, db_.Prepare("INSERT OR IGNORE INTO tenants (id) VALUES (?)"));
   CM_RETURN_IF_ERROR(t.BindText(1, tenant));
   return t.Run();
@@ -80,6 +81,7 @@ Status PersistDirWriter::AddDatabase(const std::string& tenant, const std::strin
 
 Result<std::string> PersistDirWriter::DatabaseId(const std::string& tenant, const std::string& database) {
   if (tenant == kDefaultTenant && database == kDefaultDatabase) return std::string(kDefaultDatabaseId);
+  CM_RETURN_IF_ERROR(OwnDb());
   CM_RETURN_IF_ERROR(AddDatabase(tenant, ""));
   CM_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id FROM databases WHERE tenant_id = ? AND name = ?"));
   CM_RETURN_IF_ERROR(q.BindText(1, tenant));
@@ -103,25 +105,37 @@ Result<std::unique_ptr<CollectionWriter>> PersistDirWriter::BeginCollection(cons
     feeder_ = std::make_unique<IndexFeeder>(threads, kMaxPendingVectorBytes, options_.cancel);
     CM_RETURN_IF_ERROR(Prepare());
   }
+  CM_RETURN_IF_ERROR(OwnDb());
   std::unique_ptr<CollectionWriter> c(new CollectionWriter(this, spec, expected_records));
   CM_RETURN_IF_ERROR(c->Start());
   return c;
 }
 
 Status PersistDirWriter::Prepare() {
-  CM_ASSIGN_OR_RETURN(emb_, db_.Prepare("INSERT INTO embeddings (id, segment_id, embedding_id, seq_id) VALUES (?, ?, ?, ?)"));
-  CM_ASSIGN_OR_RETURN(meta_, db_.Prepare(
-      "INSERT INTO embedding_metadata (id, key, string_value, int_value, float_value, bool_value) VALUES (?, ?, ?, ?, ?, ?)"));
-  CM_ASSIGN_OR_RETURN(fts_, db_.Prepare("INSERT INTO embedding_fulltext_search (rowid, string_value) VALUES (?, ?)"));
+  // embedding_metadata's value indexes are built once the rows are in (a sort instead of a
+  // random insertion per row), from the very SQL Chroma's migrations left in sqlite_master.
+  CM_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                                          "tbl_name = 'embedding_metadata' AND sql IS NOT NULL ORDER BY name"));
+  while (true) {
+    bool row = false;
+    CM_RETURN_IF_ERROR(q.Step(&row));
+    if (!row) break;
+    deferred_indexes_.emplace_back(q.ColumnText(0), q.ColumnText(1));
+  }
+  q = Stmt();
+  for (const auto& [name, sql] : deferred_indexes_) CM_RETURN_IF_ERROR(db_.Exec("DROP INDEX \"" + name + "\""));
+  CM_ASSIGN_OR_RETURN(rows_, RowWriter::Start(&db_, kMaxPendingRowBytes));
   return Status::Ok();
 }
+
+Status PersistDirWriter::OwnDb() { return rows_ ? rows_->Drain() : Status::Ok(); }
 
 Status PersistDirWriter::Commit() {
   if (options_.cancel && options_.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
   feeder_.reset();
-  emb_ = Stmt();
-  meta_ = Stmt();
-  fts_ = Stmt();
+  CM_RETURN_IF_ERROR(OwnDb());
+  rows_.reset();
+  for (const auto& [name, sql] : deferred_indexes_) CM_RETURN_IF_ERROR(db_.Exec(sql));
   CM_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   CM_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=DELETE"));
   CM_RETURN_IF_ERROR(db_.Close());

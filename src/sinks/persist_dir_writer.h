@@ -13,9 +13,9 @@
 // seq_id equals the collection's max_seq_id, and the HNSW segment folder with its pickle.
 // Empty collections get no segment folder and no max_seq_id rows (Chroma's own initial state).
 //
-// Streaming: BeginCollection returns a CollectionWriter; each Add writes the record's SQLite
-// rows at once and hands its vector to the HNSW builder threads (IndexFeeder), so a record is
-// never held after Add returns and memory is the graph plus a bounded queue. Several
+// Streaming: BeginCollection returns a CollectionWriter; each Add hands the record's SQLite rows
+// to the row-writer thread (RowWriter) and its vector to the HNSW builder threads (IndexFeeder),
+// both through bounded queues, so memory is the graph plus those queues. Several
 // collections may be open at once (legacy sources interleave them); seq ids are allocated in
 // Add order across all of them.
 //
@@ -59,6 +59,7 @@ struct WrittenCollection {
 class IndexFeeder;
 class HnswBuilder;
 class ReusedGraph;
+class RowWriter;
 class PersistDirWriter;
 
 // Destroy every CollectionWriter before its PersistDirWriter.
@@ -75,7 +76,9 @@ class CollectionWriter {
   // graph is built from the records after all and WrittenCollection::graph_note says why.
   void ReuseGraph(std::unique_ptr<ReusedGraph> graph);
   // Writes one record whose dimension passed CheckDimension. An id already written to this
-  // collection is an error (callers resolve duplicates first; the database refuses them).
+  // collection is an error (callers resolve duplicates first; the database refuses them). Rows
+  // are written on the row-writer thread: a failure is returned by a later Add or by Finish,
+  // names the collection and the record, and leaves the whole writer failed (nothing commits).
   Status Add(ConvertedRecord record);
   // Waits for the graph, writes the segment folder, max_seq_id and the sentinel queue row.
   Result<WrittenCollection> Finish();
@@ -85,7 +88,6 @@ class CollectionWriter {
   CollectionWriter(PersistDirWriter* writer, CollectionSpec spec, uint64_t expected);
   Status Start();
   Status Flush();
-  Status WriteRows(const ConvertedRecord& r, int64_t rowid, uint64_t seq_id);
   Status WriteSegmentFolder();
   Status CreateBuilder(size_t dim);
   Status AbandonReuse(const std::string& why);
@@ -128,12 +130,15 @@ class PersistDirWriter {
   Status Init();
   Result<std::string> DatabaseId(const std::string& tenant, const std::string& database);
   Status Prepare();
+  // Waits for the row writer so that this thread may use db_ (row_writer.h).
+  Status OwnDb();
 
   PersistDirWriterOptions options_;
   std::string staging_;
   Db db_;
-  Stmt emb_, meta_, fts_;
   std::unique_ptr<IndexFeeder> feeder_;
+  std::unique_ptr<RowWriter> rows_;
+  std::vector<std::pair<std::string, std::string>> deferred_indexes_;  // (name, sql), created at Commit
   uint64_t next_seq_id_ = 1;
   int64_t next_embedding_rowid_ = 1;
   bool committed_ = false;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <random>
 
@@ -64,9 +65,6 @@ TEST(PersistDirWriter, InterleavedCollectionsGrowingGraphReadBack) {
   ASSERT_TRUE(why.has_value());
   EXPECT_EQ(why->code, "embedding.dimension_mismatch");
   EXPECT_NE(why->detail.find("set by b0"), std::string::npos) << why->detail;
-  // Adding the same id twice is refused (the database's unique index).
-  EXPECT_FALSE((*cb)->Add(want["b0"]).ok());
-
   auto wa = (*ca)->Finish();
   auto wb = (*cb)->Finish();
   ASSERT_TRUE(wa.ok()) << wa.status().ToString();
@@ -106,6 +104,35 @@ TEST(PersistDirWriter, InterleavedCollectionsGrowingGraphReadBack) {
     };
     EXPECT_EQ(by_key(m), by_key(e.metadata)) << *r.id;
   }
+}
+
+// Rows are written on their own thread: a record the database refuses (an id added twice) fails
+// the writer by Finish at the latest, naming the collection and the record; nothing is committed.
+TEST(PersistDirWriter, ARefusedRowFailsTheWriterNamingTheRecord) {
+  std::string root = test::MakeTempDir("writer-dup");
+  PersistDirWriterOptions o;
+  o.destination = root + "/out";
+  o.threads = 2;
+  auto w = PersistDirWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  CollectionSpec spec;
+  spec.name = "gamma";
+  auto c = (*w)->BeginCollection(spec, 10);
+  ASSERT_TRUE(c.ok());
+  std::mt19937 rng(5);
+  ConvertedRecord r = MakeRecord("same", 4, rng, 1);
+  ASSERT_FALSE((*c)->CheckDimension(4, "row 0").has_value());
+  ASSERT_TRUE((*c)->Add(r).ok());
+  Status second = (*c)->Add(r);
+  auto finished = (*c)->Finish();
+  Status failure = second.ok() ? finished.status() : second;
+  ASSERT_FALSE(failure.ok());
+  EXPECT_NE(failure.message().find("collection \"gamma\", record id \"same\""), std::string::npos) << failure.ToString();
+  EXPECT_NE(failure.message().find("UNIQUE constraint failed"), std::string::npos) << failure.ToString();
+  c->reset();
+  EXPECT_FALSE((*w)->Commit().ok());
+  w->reset();
+  EXPECT_FALSE(std::filesystem::exists(o.destination));
 }
 
 TEST(HnswBuilder, LabelsOutsideTheCapacityAreRefusedAndReserveGrows) {

@@ -1,0 +1,70 @@
+// RowWriter: one thread that writes records' SQLite rows (embeddings, embedding_metadata with
+// chroma:document and chroma:uri, the FTS row) in the order they were queued, while the calling
+// thread reads, converts and indexes the next records. SQLite is most of a persist-dir
+// migration's work once the graph costs nothing (a reused legacy graph) and a core is free.
+//
+// Records go over in batches of kBatchRecords through a queue bounded by `max_pending_bytes`
+// (Submit blocks when the writer falls behind). The first failure is kept, named with its
+// collection and record, and returned by every later Submit/Drain.
+//
+// The database belongs to the writer thread from a Submit until the next Drain returns: callers
+// Drain before they use the connection themselves. One thread calls Submit/Drain.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chroma/sqlite_db.h"
+#include "core/status.h"
+#include "pipeline/policies.h"
+
+namespace cm {
+
+class RowWriter {
+ public:
+  struct Job {
+    const std::string* metadata_segment = nullptr;  // outlive the job (the collection's)
+    const std::string* collection_name = nullptr;
+    int64_t rowid = 0;
+    uint64_t seq_id = 0;
+    ConvertedRecord record;
+    ConvertedRecord* written = nullptr;  // receives the record once its rows are written (may be null)
+  };
+
+  static Result<std::unique_ptr<RowWriter>> Start(Db* db, size_t max_pending_bytes);
+  ~RowWriter();
+  RowWriter(const RowWriter&) = delete;
+  RowWriter& operator=(const RowWriter&) = delete;
+
+  Status Submit(Job job);
+  // Waits until every submitted record's rows are written.
+  Status Drain();
+
+ private:
+  static constexpr size_t kBatchRecords = 256;
+  using Batch = std::vector<Job>;
+  explicit RowWriter(size_t max_pending_bytes) : max_pending_bytes_(max_pending_bytes) {}
+  Status Push();
+  void Work();
+  Status Write(const Job& job);
+
+  Stmt emb_, meta_, fts_;
+  size_t max_pending_bytes_;
+  Batch open_;  // filling on the caller's thread
+  size_t open_bytes_ = 0;
+  std::mutex mu_;
+  std::condition_variable has_work_, has_room_, idle_;
+  std::deque<std::pair<Batch, size_t>> queue_;  // batches and their bytes
+  size_t pending_bytes_ = 0;
+  bool busy_ = false, stopping_ = false;
+  Status error_;
+  std::thread worker_;
+};
+
+}  // namespace cm

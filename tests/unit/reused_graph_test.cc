@@ -1,0 +1,168 @@
+// ReusedGraph: a stock graph is adopted only when its parameters, size and pickle agree; each
+// record claims its element only with an equal vector (cosine: equal unit vector) and a claim
+// that fails changes nothing; the written segment carries the new labels, the records' own
+// vectors and (cosine) their norms.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include "formats/hnsw/hnsw_builder.h"
+#include "hnsw_test_support.h"
+#include "sinks/reused_graph.h"
+#include "test_env.h"
+
+namespace cm {
+namespace {
+
+std::string RowUuid(size_t i) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012zu", i);
+  return buf;
+}
+
+// dict[uuid hex → label] as Chroma 0.3 pickled it (protocol 2 opcodes our reader handles).
+std::string LabelsPickle(size_t n, size_t skip = SIZE_MAX) {
+  std::string p = "\x80\x02}(";
+  for (size_t i = 0; i < n; ++i) {
+    if (i == skip) continue;
+    std::string hex = RowUuid(i);
+    hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
+    p += 'X';
+    uint32_t len = static_cast<uint32_t>(hex.size());
+    p.append(reinterpret_cast<const char*>(&len), 4);
+    p += hex;
+    p += 'J';
+    int32_t label = static_cast<int32_t>(i + 1);
+    p.append(reinterpret_cast<const char*>(&label), 4);
+  }
+  return p + "u.";
+}
+
+struct Cache {
+  std::string dir, index, labels;
+  std::vector<float> vectors;
+  size_t n, dim;
+};
+
+Cache MakeCache(Space space, size_t n = 300, size_t dim = 8, size_t skip = SIZE_MAX) {
+  Cache c{test::MakeTempDir("reused"), "", "", {}, n, dim};
+  std::mt19937 rng(9);
+  std::normal_distribution<float> x(0, 1);
+  c.vectors.resize(n * dim);
+  for (float& v : c.vectors) v = x(rng) * 3;
+  HnswBuildOptions o;
+  o.space = space;
+  auto index = test::BuildIndex(c.vectors.data(), n, dim, o);
+  EXPECT_TRUE(index->WriteChromaSegment(c.dir).ok());
+  std::string stock = test::ReadFileOrDie(c.dir + "/header.bin").substr(4) + test::ReadFileOrDie(c.dir + "/data_level0.bin") +
+                      test::ReadFileOrDie(c.dir + "/link_lists.bin");
+  c.index = c.dir + "/index_x.bin";
+  c.labels = c.dir + "/uuid_to_id_x.pkl";
+  std::ofstream(c.index, std::ios::binary) << stock;
+  std::ofstream(c.labels, std::ios::binary) << LabelsPickle(n, skip);
+  return c;
+}
+
+HnswParams Params(Space space) {
+  HnswParams p;
+  p.space = space;
+  return p;
+}
+
+TEST(ReusedGraph, OpensOnlyWhenParametersSizeAndPickleAgree) {
+  Cache c = MakeCache(Space::kL2);
+  EXPECT_TRUE(ReusedGraph::Open(c.index, c.labels, Params(Space::kL2), c.n).ok());
+  auto stale = ReusedGraph::Open(c.index, c.labels, Params(Space::kL2), c.n - 1);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_NE(stale.status().message().find("holds 300 elements but the collection has 299 records"), std::string::npos);
+  HnswParams m32 = Params(Space::kL2);
+  m32.max_neighbors = 32;
+  auto other = ReusedGraph::Open(c.index, c.labels, m32, c.n);
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("built with M 16 and ef_construction 100, the collection is configured for 32"),
+            std::string::npos) << other.status().message();
+  Cache short_pickle = MakeCache(Space::kL2, 300, 8, 17);
+  auto missing = ReusedGraph::Open(short_pickle.index, short_pickle.labels, Params(Space::kL2), 300);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("names 299 elements"), std::string::npos) << missing.status().message();
+}
+
+TEST(ReusedGraph, AFailedClaimChangesNothing) {
+  Cache c = MakeCache(Space::kL2);
+  auto g = ReusedGraph::Open(c.index, c.labels, Params(Space::kL2), c.n);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  std::vector<float> v(c.vectors.begin() + 5 * 8, c.vectors.begin() + 6 * 8);
+  EXPECT_NE((*g)->Claim("not-a-uuid", v.data(), 8, 1)->find("is not a uuid"), std::string::npos);
+  EXPECT_NE((*g)->Claim(RowUuid(999), v.data(), 8, 1)->find("is not in the cache"), std::string::npos);
+  EXPECT_NE((*g)->Claim(RowUuid(5), v.data(), 7, 1)->find("it has 7 dimensions, the cache 8"), std::string::npos);
+  std::vector<float> changed = v;
+  changed[3] = std::nextafter(changed[3], 100.0f);  // one ulp: l2 and ip compare bit for bit
+  auto why = (*g)->Claim(RowUuid(5), changed.data(), 8, 1);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("differs from the cache's in component 3"), std::string::npos) << *why;
+  EXPECT_EQ((*g)->claimed(), 0u);
+  EXPECT_FALSE((*g)->Claim(RowUuid(5), v.data(), 8, 1));
+  EXPECT_NE((*g)->Claim(RowUuid(5), v.data(), 8, 2)->find("claimed twice"), std::string::npos);
+  EXPECT_EQ((*g)->claimed(), 1u);
+  std::vector<std::pair<uint64_t, std::vector<float>>> seen;
+  ASSERT_TRUE((*g)->ForEachClaimed([&](uint64_t label, const float* x) {
+    seen.emplace_back(label, std::vector<float>(x, x + 8));
+    return Status::Ok();
+  }).ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].first, 1u);
+  EXPECT_EQ(seen[0].second, v);
+  EXPECT_FALSE((*g)->Write(test::MakeTempDir("reused-incomplete")).ok());
+}
+
+void ClaimAllAndWrite(Space space) {
+  Cache c = MakeCache(space);
+  auto g = ReusedGraph::Open(c.index, c.labels, Params(space), c.n);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  // Records arrive in another order and get other labels (the writer's row order).
+  std::vector<size_t> order(c.n);
+  for (size_t i = 0; i < c.n; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(4));
+  std::map<uint64_t, size_t> row_of_label;
+  for (size_t k = 0; k < c.n; ++k) {
+    size_t row = order[k];
+    auto why = (*g)->Claim(RowUuid(row), c.vectors.data() + row * c.dim, c.dim, 1000 + k);
+    ASSERT_FALSE(why) << *why;
+    row_of_label[1000 + k] = row;
+  }
+  ASSERT_TRUE((*g)->complete());
+  std::string out = test::MakeTempDir("reused-out");
+  ASSERT_TRUE((*g)->Write(out).ok());
+  std::string level0 = test::ReadFileOrDie(out + "/data_level0.bin");
+  std::string lengths = test::ReadFileOrDie(out + "/length.bin");
+  const size_t offset_data = 32 * 4 + 4, label_offset = offset_data + c.dim * 4, spe = label_offset + 8;
+  ASSERT_EQ(level0.size(), c.n * spe);
+  for (size_t i = 0; i < c.n; ++i) {
+    uint64_t label;
+    std::memcpy(&label, level0.data() + i * spe + label_offset, 8);
+    ASSERT_TRUE(row_of_label.count(label)) << label;
+    const float* want = c.vectors.data() + row_of_label[label] * c.dim;
+    const float* stored = reinterpret_cast<const float*>(level0.data() + i * spe + offset_data);
+    float norm;
+    std::memcpy(&norm, lengths.data() + i * 4, 4);
+    for (size_t j = 0; j < c.dim; ++j) {
+      if (space == Space::kCosine) {
+        EXPECT_NEAR(stored[j] * norm, want[j], 1e-5f);
+      } else {
+        EXPECT_EQ(stored[j], want[j]);
+        EXPECT_EQ(norm, 0.0f);
+      }
+    }
+  }
+}
+
+TEST(ReusedGraph, L2WritesNewLabelsAndTheRecordsVectors) { ClaimAllAndWrite(Space::kL2); }
+TEST(ReusedGraph, CosineWritesUnitVectorsAndNorms) { ClaimAllAndWrite(Space::kCosine); }
+
+}  // namespace
+}  // namespace cm
