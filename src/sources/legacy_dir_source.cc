@@ -240,6 +240,9 @@ std::vector<std::string> LegacyDirSource::Diagnostics(const std::map<std::string
       notes.push_back(fmt::format("index/index_{}.bin holds {} live vectors ({} deleted) but the parquet has {} rows "
                                   "for that collection: the cache is stale; the parquet is migrated", uuid, live,
                                   file->deleted, it->second));
+    } else if (file->deleted == 0 && live > 0) {
+      notes.push_back(fmt::format("index/index_{}.bin holds the collection's {} vectors: migrate reuses that graph "
+                                  "if every record matches it (--rebuild-index builds it anyway)", uuid, live));
     }
   }
   for (const auto& [uuid, rows] : records_per_collection) {
