@@ -89,9 +89,9 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Open(const std::string& index_
   if (graph.deleted() > 0) {
     return Status::Mismatch(fmt::format("{} has {} deleted elements", index_path, graph.deleted()));
   }
-  if (h.m != static_cast<uint64_t>(params.max_neighbors) || h.ef_construction != static_cast<uint64_t>(params.ef_construction)) {
+  if (h.M != static_cast<uint64_t>(params.max_neighbors) || h.ef_construction != static_cast<uint64_t>(params.ef_construction)) {
     return Status::Mismatch(fmt::format(
-        "{} was built with M {} and ef_construction {}, the collection is configured for {} and {}", index_path, h.m,
+        "{} was built with M {} and ef_construction {}, the collection is configured for {} and {}", index_path, h.M,
         h.ef_construction, params.max_neighbors, params.ef_construction));
   }
   if (labels.size() != graph.size()) {

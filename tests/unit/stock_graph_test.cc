@@ -58,7 +58,7 @@ TEST(StockGraph, ReadsBackAndWritesTheSameSegment) {
   EXPECT_EQ((*g)->dim(), dim);
   EXPECT_EQ((*g)->deleted(), 0u);
   EXPECT_FALSE((*g)->has_length_block());
-  EXPECT_EQ((*g)->header().m, 16u);
+  EXPECT_EQ((*g)->header().M, 16u);
   EXPECT_EQ((*g)->header().ef_construction, 100u);
   std::string out = test::MakeTempDir("stock-graph-out");
   ASSERT_TRUE((*g)->WriteChromaSegment(out, std::vector<float>(n, 0.0f)).ok());
@@ -103,8 +103,8 @@ TEST(StockGraph, DamageIsCorruptWithWhereAndWhat) {
       {"level-0 count", [&](std::string* s) { Poke<uint16_t>(s, e7, 33); }, "element 7 has 33 level-0 neighbours"},
       {"neighbour id", [&](std::string* s) { Poke<uint32_t>(s, e7 + 4, 300); },
        fmt::format("at offset {}: element 7 links to element 300", e7 + 4)},
-      {"offsetData", [](std::string* s) { Poke<uint64_t>(s, 40, 100); }, "inconsistent hnswlib header"},
-      {"entry point", [](std::string* s) { Poke<uint32_t>(s, 52, 300); }, "entry point 300"},
+      {"offsetData", [](std::string* s) { Poke<uint64_t>(s, 40, 100); }, "header field offsetData = 100; expected maxM0*4+4 = 132"},
+      {"entry point", [](std::string* s) { Poke<uint32_t>(s, 52, 300); }, "header field enterpoint_node = 300; expected < cur_element_count (300)"},
       {"maxlevel", [](std::string* s) { Poke<int32_t>(s, 48, 40); }, "the entry point"},
       {"mult", [](std::string* s) { Poke<double>(s, 80, -1.0); }, "implausible hnswlib header"},
       {"link size", [&](std::string* s) { Poke<uint32_t>(s, 96 + 300 * spe, 5); }, "neither hnswlib's stock layout"},

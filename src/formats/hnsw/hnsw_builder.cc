@@ -79,9 +79,20 @@ class HnswIndexImpl final : public HnswIndex {
     const auto& ix = *index_;
     size_t n = ix.cur_element_count;
     SegmentParts p;
-    p.header = HnswHeader{ix.offsetLevel0_, ix.max_elements_, ix.cur_element_count, ix.size_data_per_element_,
-                          ix.label_offset_, ix.offsetData_, ix.maxlevel_, ix.enterpoint_node_, ix.maxM_,
-                          ix.maxM0_, ix.M_, ix.mult_, ix.ef_construction_};
+    HnswHeader& h = p.header;
+    h.offset_level0 = ix.offsetLevel0_;
+    h.max_elements = ix.max_elements_;
+    h.cur_element_count = ix.cur_element_count;
+    h.size_data_per_element = ix.size_data_per_element_;
+    h.label_offset = ix.label_offset_;
+    h.offset_data = ix.offsetData_;
+    h.maxlevel = ix.maxlevel_;
+    h.enterpoint_node = ix.enterpoint_node_;
+    h.maxM = ix.maxM_;
+    h.maxM0 = ix.maxM0_;
+    h.M = ix.M_;
+    h.mult = ix.mult_;
+    h.ef_construction = ix.ef_construction_;
     p.level0 = ix.data_level0_memory_;
     std::vector<float> lengths(n, 0.0f);
     if (space_kind_ == Space::kCosine) {

@@ -64,9 +64,9 @@ Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& p) {
     CM_RETURN_IF_ERROR(f.Pod(h.offset_data));
     CM_RETURN_IF_ERROR(f.Pod(h.maxlevel));
     CM_RETURN_IF_ERROR(f.Pod(h.enterpoint_node));
-    CM_RETURN_IF_ERROR(f.Pod(h.max_m));
-    CM_RETURN_IF_ERROR(f.Pod(h.max_m0));
-    CM_RETURN_IF_ERROR(f.Pod(h.m));
+    CM_RETURN_IF_ERROR(f.Pod(h.maxM));
+    CM_RETURN_IF_ERROR(f.Pod(h.maxM0));
+    CM_RETURN_IF_ERROR(f.Pod(h.M));
     CM_RETURN_IF_ERROR(f.Pod(h.mult));
     CM_RETURN_IF_ERROR(f.Pod(h.ef_construction));
     CM_RETURN_IF_ERROR(f.Close());

@@ -10,29 +10,12 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "formats/hnsw/hnsw_header.h"
 
 namespace cm {
 
-// hnswlib's saveIndex header, field for field (legacy-formats.md §2.4).
-struct HnswHeader {
-  uint64_t offset_level0 = 0;
-  uint64_t max_elements = 0;
-  uint64_t cur_element_count = 0;
-  uint64_t size_data_per_element = 0;
-  uint64_t label_offset = 0;
-  uint64_t offset_data = 0;
-  int32_t maxlevel = 0;
-  uint32_t enterpoint_node = 0;
-  uint64_t max_m = 0;
-  uint64_t max_m0 = 0;
-  uint64_t m = 0;
-  double mult = 0;
-  uint64_t ef_construction = 0;
-};
-inline constexpr size_t kHnswHeaderBytes = 96;
-
 struct SegmentParts {
-  HnswHeader header;       // max_elements is written as cur_element_count (Chroma grows it on load)
+  HnswHeader header;       // version 1 is written; max_elements as cur_element_count (Chroma grows it on load)
   const char* level0;      // cur_element_count × size_data_per_element bytes
   const float* lengths;    // cur_element_count norms by internal id (zeros unless cosine)
   // Element i's upper-level link lists (level × (maxM·4 + 4) bytes; empty at level 0).

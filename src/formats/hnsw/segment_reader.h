@@ -17,36 +17,10 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "formats/hnsw/hnsw_header.h"
 #include "io/mapped_file.h"
 
 namespace cm {
-
-inline constexpr size_t kHnswHeaderSize = 100;
-inline constexpr size_t kHnswMaxDimension = 1u << 16;
-inline constexpr uint64_t kHnswMaxM0 = 1u << 12;
-
-struct HnswHeader {
-  int32_t version = 0;
-  uint64_t offset_level0 = 0;
-  uint64_t max_elements = 0;
-  uint64_t cur_element_count = 0;
-  uint64_t size_data_per_element = 0;
-  uint64_t label_offset = 0;
-  uint64_t offset_data = 0;
-  int32_t maxlevel = -1;
-  uint32_t enterpoint_node = 0;
-  uint64_t maxM = 0;
-  uint64_t maxM0 = 0;
-  uint64_t M = 0;
-  double mult = 0;
-  uint64_t ef_construction = 0;
-
-  size_t dim() const { return static_cast<size_t>((label_offset - offset_data) / 4); }
-  uint64_t size_links_per_element() const { return maxM * 4 + 4; }
-};
-
-// Parses and validates header.bin. `source` names the file in errors.
-Result<HnswHeader> ParseHnswHeader(std::string_view bytes, std::string_view source);
 
 class HnswSegmentReader {
  public:

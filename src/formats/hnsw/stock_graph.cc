@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "formats/hnsw/segment_files.h"
 #include "io/byte_cursor.h"
 
 namespace cm {
@@ -72,36 +73,15 @@ Result<uint64_t> StockGraph::PeekElementCount(const std::string& path) {
 }
 
 Status StockGraph::Parse() {
-  ByteCursor c(reinterpret_cast<const uint8_t*>(bytes_.get()), file_size_, path_);
-  HnswHeader& h = h_;
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.offset_level0, "offsetLevel0"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.max_elements, "max_elements"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.cur_element_count, "cur_element_count"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.size_data_per_element, "size_data_per_element"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.label_offset, "label_offset"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.offset_data, "offsetData"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.maxlevel, "maxlevel"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.enterpoint_node, "enterpoint_node"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.max_m, "maxM"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.max_m0, "maxM0"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.m, "M"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.mult, "mult"));
-  CM_RETURN_IF_ERROR(c.ReadLE(&h.ef_construction, "ef_construction"));
+  CM_ASSIGN_OR_RETURN(h_, ParseStockHnswHeader(std::string_view(bytes_.get(), file_size_), path_));
+  const HnswHeader& h = h_;
   const size_t n = h.cur_element_count;
-  if (h.offset_level0 != 0 || h.max_m0 == 0 || h.max_m0 > 0xffff || h.offset_data != h.max_m0 * 4 + 4 ||
-      h.label_offset <= h.offset_data || (h.label_offset - h.offset_data) % 4 != 0 ||
-      h.size_data_per_element != h.label_offset + 8) {
-    return c.Error(fmt::format(
-        "inconsistent hnswlib header: expected offsetLevel0 0, offsetData = maxM0·4 + 4, size_data_per_element = "
-        "label_offset + 8; found {}, {} (maxM0 {}), {} (label_offset {})",
-        h.offset_level0, h.offset_data, h.max_m0, h.size_data_per_element, h.label_offset));
+  if (h.ef_construction == 0 || !std::isfinite(h.mult) || h.mult <= 0 || h.maxlevel < 0 || n == 0) {
+    return Status::Corrupt(fmt::format("{}: implausible hnswlib header: ef_construction {}, mult {}, maxlevel {}, {} "
+                                       "elements", path_, h.ef_construction, h.mult, h.maxlevel, n));
   }
-  if (h.max_m == 0 || h.max_m > 0xffff || h.m == 0 || h.ef_construction == 0 || !std::isfinite(h.mult) ||
-      h.mult <= 0 || h.maxlevel < 0 || n == 0 || h.enterpoint_node >= n) {
-    return c.Error(fmt::format("implausible hnswlib header: maxM {}, M {}, ef_construction {}, mult {}, maxlevel {}, "
-                               "{} elements, entry point {}",
-                               h.max_m, h.m, h.ef_construction, h.mult, h.maxlevel, n, h.enterpoint_node));
-  }
+  ByteCursor c(reinterpret_cast<const uint8_t*>(bytes_.get()), file_size_, path_);
+  CM_RETURN_IF_ERROR(c.Seek(kHnswStockHeaderSize, "the end of the header"));
   dim_ = (h.label_offset - h.offset_data) / 4;
   const size_t spe = h.size_data_per_element;
   if (n > c.remaining() / spe) {
@@ -112,9 +92,9 @@ Status StockGraph::Parse() {
   for (size_t i = 0; i < n; ++i) {
     const char* e = element(i);
     uint16_t count = ListCount(e);
-    if (count > h.max_m0) {
+    if (count > h.maxM0) {
       return Status::Corrupt(fmt::format("{} at offset {}: element {} has {} level-0 neighbours, at most {} expected",
-                                         path_, kHnswHeaderBytes + i * spe, i, count, h.max_m0));
+                                         path_, kHnswStockHeaderSize + i * spe, i, count, h.maxM0));
     }
     if (static_cast<uint8_t>(e[2]) & 1) ++deleted_;
     for (size_t k = 0; k < count; ++k) {
@@ -122,13 +102,13 @@ Status StockGraph::Parse() {
       std::memcpy(&id, e + 4 + 4 * k, sizeof id);
       if (id >= n) {
         return Status::Corrupt(fmt::format("{} at offset {}: element {} links to element {}, outside 0..{}", path_,
-                                           kHnswHeaderBytes + i * spe + 4 + 4 * k, i, id, n - 1));
+                                           kHnswStockHeaderSize + i * spe + 4 + 4 * k, i, id, n - 1));
       }
     }
   }
 
   // Upper levels: walk the size fields; they must end exactly at the end of the file.
-  const size_t slpe = h.max_m * 4 + 4;
+  const size_t slpe = h.maxM * 4 + 4;
   std::vector<uint32_t> levels(n);
   auto walk = [&](size_t start, std::string* why) {
     size_t pos = start;
@@ -155,7 +135,7 @@ Status StockGraph::Parse() {
     return true;
   };
   links_at_.assign(n, 0);
-  size_t level0_end = kHnswHeaderBytes + n * spe;
+  size_t level0_end = kHnswStockHeaderSize + n * spe;
   std::string why_stock, why_variant;
   if (!walk(level0_end, &why_stock)) {
     if (file_size_ - level0_end < 4 * n || !walk(level0_end + 4 * n, &why_variant)) {
@@ -173,9 +153,9 @@ Status StockGraph::Parse() {
       size_t at = links_at_[i] + 4 + (level - 1) * slpe;
       const char* list = bytes_.get() + at;
       uint16_t count = ListCount(list);
-      if (count > h.max_m) {
+      if (count > h.maxM) {
         return Status::Corrupt(fmt::format("{} at offset {}: element {} has {} neighbours at level {}, at most {} "
-                                           "expected", path_, at, i, count, level, h.max_m));
+                                           "expected", path_, at, i, count, level, h.maxM));
       }
       for (size_t k = 0; k < count; ++k) {
         uint32_t id;
@@ -205,7 +185,7 @@ Status StockGraph::WriteChromaSegment(const std::string& dir, const std::vector<
   if (lengths.size() != size()) return Status::Internal("StockGraph::WriteChromaSegment: one length per element");
   SegmentParts p;
   p.header = h_;
-  p.level0 = bytes_.get() + kHnswHeaderBytes;
+  p.level0 = bytes_.get() + kHnswStockHeaderSize;
   p.lengths = lengths.data();
   p.links = [this](size_t i) {
     uint32_t size;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "formats/hnsw/segment_files.h"
+#include "formats/hnsw/hnsw_header.h"
 
 namespace cm {
 
@@ -42,7 +42,7 @@ class StockGraph {
  private:
   StockGraph() = default;
   Status Parse();
-  char* element(size_t i) const { return bytes_.get() + kHnswHeaderBytes + i * h_.size_data_per_element; }
+  char* element(size_t i) const { return bytes_.get() + kHnswStockHeaderSize + i * h_.size_data_per_element; }
 
   std::string path_;
   std::unique_ptr<char[]> bytes_;
