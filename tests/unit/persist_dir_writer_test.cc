@@ -32,11 +32,16 @@ ConvertedRecord MakeRecord(const std::string& id, size_t dim, std::mt19937& rng,
   return r;
 }
 
-TEST(PersistDirWriter, InterleavedCollectionsGrowingGraphReadBack) {
-  std::string root = test::MakeTempDir("writer");
+// A writer into a fresh temporary directory's "out", with two graph threads.
+PersistDirWriterOptions WriterOptions(const std::string& tag) {
   PersistDirWriterOptions o;
-  o.destination = root + "/out";
+  o.destination = test::MakeTempDir(tag) + "/out";
   o.threads = 2;
+  return o;
+}
+
+TEST(PersistDirWriter, InterleavedCollectionsGrowingGraphReadBack) {
+  PersistDirWriterOptions o = WriterOptions("writer");
   auto w = PersistDirWriter::Create(o);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   CollectionSpec a, b;
@@ -109,10 +114,7 @@ TEST(PersistDirWriter, InterleavedCollectionsGrowingGraphReadBack) {
 // Rows are written on their own thread: a record the database refuses (an id added twice) fails
 // the writer by Finish at the latest, naming the collection and the record; nothing is committed.
 TEST(PersistDirWriter, ARefusedRowFailsTheWriterNamingTheRecord) {
-  std::string root = test::MakeTempDir("writer-dup");
-  PersistDirWriterOptions o;
-  o.destination = root + "/out";
-  o.threads = 2;
+  PersistDirWriterOptions o = WriterOptions("writer-dup");
   auto w = PersistDirWriter::Create(o);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   CollectionSpec spec;
