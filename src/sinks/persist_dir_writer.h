@@ -74,6 +74,7 @@ class CollectionWriter {
   // Offers a graph to adopt instead of building one (before the first Add). Records claim their
   // elements as they arrive; at the first that cannot, or at Finish if any element is left, the
   // graph is built from the records after all and WrittenCollection::graph_note says why.
+  // Ignored once a record has been added.
   void ReuseGraph(std::unique_ptr<ReusedGraph> graph);
   // Writes one record whose dimension passed CheckDimension. An id already written to this
   // collection is an error (callers resolve duplicates first; the database refuses them). Rows
