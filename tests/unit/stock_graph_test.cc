@@ -154,5 +154,15 @@ TEST(StockGraph, AnUpperLevelLinkToAnElementNotOnThatLevelIsCorrupt) {
       << g.status().message();
 }
 
+// The fuzz corpus's seeds are accepted graphs (one with an upper level), so fuzzing starts from
+// the accepting path, not only from rejections.
+TEST(StockGraph, FuzzSeedsAreValidGraphs) {
+  for (const char* seed : {"seed-level0.bin", "seed-two-levels.bin"}) {
+    auto g = StockGraph::Load(std::string(CM_SOURCE_DIR) + "/tests/fuzz/corpus/stock_graph/" + seed);
+    ASSERT_TRUE(g.ok()) << seed << ": " << g.status().ToString();
+    EXPECT_EQ((*g)->label(0), 1u);
+  }
+}
+
 }  // namespace
 }  // namespace cm

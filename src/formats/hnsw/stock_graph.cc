@@ -58,6 +58,16 @@ Result<std::unique_ptr<StockGraph>> StockGraph::Load(const std::string& path) {
   return g;
 }
 
+Result<std::unique_ptr<StockGraph>> StockGraph::FromBytes(std::string_view bytes, const std::string& name) {
+  std::unique_ptr<StockGraph> g(new StockGraph());
+  g->path_ = name;
+  g->file_size_ = bytes.size();
+  g->bytes_.reset(new char[bytes.size() + 1]);
+  std::memcpy(g->bytes_.get(), bytes.data(), bytes.size());
+  CM_RETURN_IF_ERROR(g->Parse());
+  return g;
+}
+
 Result<uint64_t> StockGraph::PeekElementCount(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));

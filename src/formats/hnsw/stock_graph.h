@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -21,6 +22,8 @@ class StockGraph {
  public:
   // Corrupt names the file, the offset and what was expected; IoError when it cannot be read.
   static Result<std::unique_ptr<StockGraph>> Load(const std::string& path);
+  // The same from bytes in memory (`name` stands for the path in errors).
+  static Result<std::unique_ptr<StockGraph>> FromBytes(std::string_view bytes, const std::string& name);
   // cur_element_count from the header alone (to skip a cache of the wrong size without reading it).
   static Result<uint64_t> PeekElementCount(const std::string& path);
 
