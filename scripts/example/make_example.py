@@ -1,6 +1,9 @@
 """Writes the bundled example: a small Chroma 0.3 persist directory, made with DuckDB exactly as
 Chroma 0.3 made them, with the quirks real legacy data has (a duplicate id, a NULL id, nested
-and NaN metadata, a cosine collection with string hnsw params).
+and NaN metadata, a cosine collection with string hnsw params), plus the index/ folder Chroma 0.3
+kept beside the parquet files (tools/write_legacy_index, when it has been built: CM_BUILD_DIR or
+./build), so the migration shows a graph reused (articles) and one that cannot be (notes: an id
+repeats).
 usage: python3 make_example.py OUTDIR"""
 import json
 import os
@@ -53,3 +56,11 @@ subprocess.run(['node', os.path.join(root, 'scripts', 'engines', 'legacy_write.m
                 os.path.join(work, 'c.ndjson'), os.path.join(work, 'e.ndjson')], check=True)
 shutil.rmtree(work)
 print(f'wrote {out}: {len(collections)} collections, {len(rows)} rows')
+sys.path.insert(0, os.path.join(root, 'tests', 'integration'))
+from harness import engines  # noqa: E402
+from harness.legacy_index import write_legacy_index  # noqa: E402
+if os.path.exists(os.path.join(engines.BUILD, 'write_legacy_index')):
+    write_legacy_index(out, {articles: 'cosine', notes: 'l2'})
+    print(f'wrote {out}/index: the HNSW graphs Chroma 0.3 kept beside its parquet files')
+else:
+    print(f'no index/ written: build {engines.BUILD}/write_legacy_index first')

@@ -58,7 +58,7 @@ void PrintSummary(const cm::MigrationReport& r, const std::string& to, cm::cli::
     if (c.rejected) std::printf("  %llu rejected", static_cast<unsigned long long>(c.rejected));
     if (c.graph_reused) std::printf("  graph reused from index/");
     std::printf("\n");
-    if (!c.graph_note.empty()) std::printf("    index/ cache %s\n", c.graph_note.c_str());
+    if (!c.graph_note.empty()) std::printf("    index/ graph %s\n", c.graph_note.c_str());
   }
   if (!r.changes.empty()) {
     std::printf("Changes made by the policies:\n");
