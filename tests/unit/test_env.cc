@@ -1,5 +1,6 @@
 #include "test_env.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <array>
@@ -9,10 +10,40 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 namespace fs = std::filesystem;
 
 namespace cm::test {
+namespace {
+
+std::vector<std::string>& MadeByThisTest() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+
+// Removes the temporary directories a test made once it has ended without failing (a failed
+// test's stay, to be looked at); build/test-tmp otherwise grows by gigabytes over many runs.
+// Directories made outside a test (SetUpTestSuite) are left alone.
+class TempDirCleaner : public ::testing::EmptyTestEventListener {
+  void OnTestStart(const ::testing::TestInfo&) override { MadeByThisTest().clear(); }
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    if (!info.result()->Failed()) {
+      for (const std::string& dir : MadeByThisTest()) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+      }
+    }
+    MadeByThisTest().clear();
+  }
+};
+
+const bool kCleanerInstalled = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new TempDirCleaner);
+  return true;
+}();
+
+}  // namespace
 
 std::string SourceDir() { return CM_SOURCE_DIR; }
 
@@ -39,6 +70,7 @@ std::string MakeTempDir(const std::string& tag) {
   fs::create_directories(root);
   std::string templ = (root / (tag + "-XXXXXX")).string();
   if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + templ);
+  MadeByThisTest().push_back(templ);
   return templ;
 }
 
