@@ -90,6 +90,8 @@ class CollectionWriter {
   Status Start();
   Status Flush();
   Status WriteSegmentFolder();
+  std::string SegmentDir() const;
+  Status MakeSegmentDir();
   Status CreateBuilder(size_t dim);
   Status AbandonReuse(const std::string& why);
 
@@ -108,6 +110,7 @@ class CollectionWriter {
   ConvertedRecord last_;  // for the sentinel queue row
   uint64_t last_seq_id_ = 0;
   bool finished_ = false;
+  bool segment_dir_made_ = false;
 };
 
 class PersistDirWriter {
