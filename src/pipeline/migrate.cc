@@ -227,14 +227,18 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
   for (const std::string& key : order) {
     if (options.cancel && options.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
     Target& t = targets[key];
+    if (!t.held) continue;
+    CM_RETURN_IF_ERROR(t.held->Finish());
+    report.records_held += t.held->records();
+    if (t.held->on_disk()) report.held_spilled_bytes += t.held->bytes();
+    CM_RETURN_IF_ERROR(AddHeld(*t.held, t.writer.get(), options.policies.duplicates, key, &rejects, &report, &reports[key]));
+    t.held.reset();
+  }
+  CM_RETURN_IF_ERROR(writer->EndOfRecords());
+  for (const std::string& key : order) {
+    if (options.cancel && options.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
+    Target& t = targets[key];
     CollectionReport& cr = reports[key];
-    if (t.held) {
-      CM_RETURN_IF_ERROR(t.held->Finish());
-      report.records_held += t.held->records();
-      if (t.held->on_disk()) report.held_spilled_bytes += t.held->bytes();
-      CM_RETURN_IF_ERROR(AddHeld(*t.held, t.writer.get(), options.policies.duplicates, key, &rejects, &report, &cr));
-      t.held.reset();
-    }
     CM_ASSIGN_OR_RETURN(WrittenCollection w, t.writer->Finish());
     cr.id = w.id;
     cr.dimension = t.writer->spec().dimension;

@@ -187,9 +187,12 @@ Status CollectionWriter::Flush() {
 Result<WrittenCollection> CollectionWriter::Finish() {
   if (finished_) return Status::Internal("CollectionWriter::Finish twice");
   finished_ = true;
+  w_.records = count_;
+  w_.last_seq_id = last_seq_id_;
+  // The graph first, then the database: the row thread goes on meanwhile.
+  if (count_ > 0) CM_RETURN_IF_ERROR(FinishGraph());
   CM_RETURN_IF_ERROR(writer_->OwnDb());
   Db& db = writer_->db_;
-  w_.records = count_;
   if (spec_.dimension) {
     CM_ASSIGN_OR_RETURN(Stmt dim, db.Prepare("UPDATE collections SET dimension = ? WHERE id = ?"));
     CM_RETURN_IF_ERROR(dim.BindInt(1, static_cast<int64_t>(*spec_.dimension)));
@@ -197,23 +200,6 @@ Result<WrittenCollection> CollectionWriter::Finish() {
     CM_RETURN_IF_ERROR(dim.Run());
   }
   if (count_ == 0) return w_;
-  w_.last_seq_id = last_seq_id_;
-  if (reused_ && !reused_->complete()) {
-    CM_RETURN_IF_ERROR(AbandonReuse(fmt::format("it holds {} elements, {} of them for the {} records migrated",
-                                                reused_->size(), reused_->claimed(), count_)));
-  }
-  if (!reused_) {
-    CM_RETURN_IF_ERROR(Flush());
-    // The graph lags behind the rows by at most the feeder's queue: wait for it.
-    const auto& progress = writer_->options_.progress;
-    while (!writer_->feeder_->WaitIdle(std::chrono::milliseconds(200))) {
-      if (progress) progress(spec_.name, "index", inserted_.load(std::memory_order_relaxed), count_);
-    }
-    Status drained = writer_->feeder_->Drain();
-    CM_RETURN_IF_ERROR(drained.WithContext(fmt::format("collection \"{}\"", spec_.name)));
-    if (progress) progress(spec_.name, "index", count_, count_);
-  }
-  CM_RETURN_IF_ERROR(WriteSegmentFolder().WithContext(fmt::format("collection \"{}\"", spec_.name)));
 
   // max_seq_id only now that the segment folder and its pickle exist (§4.3 rule 3).
   CM_ASSIGN_OR_RETURN(Stmt maxseq, db.Prepare("INSERT INTO max_seq_id (segment_id, seq_id) VALUES (?, ?)"));
@@ -236,6 +222,25 @@ Result<WrittenCollection> CollectionWriter::Finish() {
   CM_RETURN_IF_ERROR(q.BindText(7, MetadataJson(last_.metadata, last_.document, last_.uri)));
   CM_RETURN_IF_ERROR(q.Run());
   return w_;
+}
+
+Status CollectionWriter::FinishGraph() {
+  if (reused_ && !reused_->complete()) {
+    CM_RETURN_IF_ERROR(AbandonReuse(fmt::format("it holds {} elements, {} of them for the {} records migrated",
+                                                reused_->size(), reused_->claimed(), count_)));
+  }
+  if (!reused_) {
+    CM_RETURN_IF_ERROR(Flush());
+    // The graph lags behind the rows by at most the feeder's queue: wait for it.
+    const auto& progress = writer_->options_.progress;
+    while (!writer_->feeder_->WaitIdle(std::chrono::milliseconds(200))) {
+      if (progress) progress(spec_.name, "index", inserted_.load(std::memory_order_relaxed), count_);
+    }
+    Status drained = writer_->feeder_->Drain();
+    CM_RETURN_IF_ERROR(drained.WithContext(fmt::format("collection \"{}\"", spec_.name)));
+    if (progress) progress(spec_.name, "index", count_, count_);
+  }
+  return WriteSegmentFolder().WithContext(fmt::format("collection \"{}\"", spec_.name));
 }
 
 std::string CollectionWriter::SegmentDir() const { return writer_->staging_ + "/" + w_.vector_segment; }

@@ -128,6 +128,14 @@ Status PersistDirWriter::Prepare() {
   return Status::Ok();
 }
 
+Status PersistDirWriter::EndOfRecords() {
+  if (!rows_ || deferred_indexes_.empty()) return Status::Ok();
+  std::vector<std::string> sql;
+  for (auto& index : deferred_indexes_) sql.push_back(std::move(index.second));
+  deferred_indexes_.clear();
+  return rows_->SubmitSql(std::move(sql));
+}
+
 Status PersistDirWriter::OwnDb() { return rows_ ? rows_->Drain() : Status::Ok(); }
 
 Status PersistDirWriter::Commit() {

@@ -89,6 +89,7 @@ class CollectionWriter {
   CollectionWriter(PersistDirWriter* writer, CollectionSpec spec, uint64_t expected);
   Status Start();
   Status Flush();
+  Status FinishGraph();  // waits for the build (or settles the reused graph) and writes the folder
   Status WriteSegmentFolder();
   std::string SegmentDir() const;
   Status MakeSegmentDir();
@@ -125,6 +126,9 @@ class PersistDirWriter {
   // Creates a tenant (and a database in it, unless `database` is empty) that may hold no
   // collection; nothing when it exists already.
   Status AddDatabase(const std::string& tenant, const std::string& database);
+  // Says no record is added after this (a hint: later ones are still written correctly, only
+  // slower): the row thread builds embedding_metadata's indexes while the graphs finish.
+  Status EndOfRecords();
   // Finishes the database, syncs everything and moves the staging directory into place.
   Status Commit();
 
@@ -142,7 +146,7 @@ class PersistDirWriter {
   Db db_;
   std::unique_ptr<IndexFeeder> feeder_;
   std::unique_ptr<RowWriter> rows_;
-  std::vector<std::pair<std::string, std::string>> deferred_indexes_;  // (name, sql), created at Commit
+  std::vector<std::pair<std::string, std::string>> deferred_indexes_;  // (name, sql), created at EndOfRecords or Commit
   uint64_t next_seq_id_ = 1;
   int64_t next_embedding_rowid_ = 1;
   bool committed_ = false;

@@ -22,7 +22,7 @@ size_t Bytes(const ConvertedRecord& r) {
 }  // namespace
 
 Result<std::unique_ptr<RowWriter>> RowWriter::Start(Db* db, size_t max_pending_bytes) {
-  std::unique_ptr<RowWriter> w(new RowWriter(max_pending_bytes));
+  std::unique_ptr<RowWriter> w(new RowWriter(db, max_pending_bytes));
   CM_ASSIGN_OR_RETURN(w->emb_, db->Prepare("INSERT INTO embeddings (id, segment_id, embedding_id, seq_id) VALUES (?, ?, ?, ?)"));
   CM_ASSIGN_OR_RETURN(w->meta_, db->Prepare(
       "INSERT INTO embedding_metadata (id, key, string_value, int_value, float_value, bool_value) VALUES (?, ?, ?, ?, ?, ?)"));
@@ -50,7 +50,9 @@ Status RowWriter::Submit(Job job) {
   return Push();
 }
 
-Status RowWriter::Push() {
+Status RowWriter::SubmitSql(std::vector<std::string> statements) { return Push(std::move(statements)); }
+
+Status RowWriter::Push(std::vector<std::string> sql) {
   std::unique_lock<std::mutex> lock(mu_);
   // A batch larger than the whole allowance still goes in once the queue is empty.
   has_room_.wait(lock, [&] {
@@ -58,7 +60,7 @@ Status RowWriter::Push() {
   });
   if (!error_.ok()) return error_;
   pending_bytes_ += open_bytes_;
-  queue_.emplace_back(std::move(open_), open_bytes_);
+  queue_.push_back(Queued{std::move(open_), open_bytes_, std::move(sql)});
   open_ = {};
   open_.reserve(kBatchRecords);
   open_bytes_ = 0;
@@ -79,29 +81,30 @@ void RowWriter::Work() {
   while (true) {
     has_work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping
-    auto [batch, bytes] = std::move(queue_.front());
+    Queued q = std::move(queue_.front());
     queue_.pop_front();
     busy_ = true;
     bool skip = !error_.ok();
     lock.unlock();
-    Status s;
-    for (Job& job : batch) {
-      if (skip) break;
-      s = Write(job);
-      if (!s.ok()) {
-        s = s.WithContext(fmt::format("collection \"{}\", record id \"{}\"", *job.collection_name, job.record.id));
-        break;
-      }
-      if (job.written) *job.written = std::move(job.record);
-    }
-    batch.clear();
+    Status s = skip ? Status::Ok() : Run(q);
+    q.batch.clear();
     lock.lock();
     if (!s.ok() && error_.ok()) error_ = s;
-    pending_bytes_ -= bytes;
+    pending_bytes_ -= q.bytes;
     busy_ = false;
     has_room_.notify_all();
     if (queue_.empty()) idle_.notify_all();
   }
+}
+
+Status RowWriter::Run(Queued& q) {
+  for (Job& job : q.batch) {
+    Status s = Write(job);
+    if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\", record id \"{}\"", *job.collection_name, job.record.id));
+    if (job.written) *job.written = std::move(job.record);
+  }
+  for (const std::string& sql : q.sql) CM_RETURN_IF_ERROR(db_->Exec(sql));
+  return Status::Ok();
 }
 
 Status RowWriter::Write(const Job& job) {

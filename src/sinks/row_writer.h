@@ -43,16 +43,27 @@ class RowWriter {
   RowWriter& operator=(const RowWriter&) = delete;
 
   Status Submit(Job job);
-  // Waits until every submitted record's rows are written.
+  // Queues statements to run on the writer thread once every record submitted so far is
+  // written (index builds that want all rows in), while the caller goes on with other work.
+  Status SubmitSql(std::vector<std::string> statements);
+  // Waits until every submitted record's rows (and statement) are written.
   Status Drain();
 
  private:
   static constexpr size_t kBatchRecords = 256;
   using Batch = std::vector<Job>;
-  explicit RowWriter(size_t max_pending_bytes) : max_pending_bytes_(max_pending_bytes) {}
-  Status Push();
+  struct Queued {
+    Batch batch;
+    size_t bytes = 0;
+    std::vector<std::string> sql;  // run after the batch
+  };
+  RowWriter(Db* db, size_t max_pending_bytes) : db_(db), max_pending_bytes_(max_pending_bytes) {}
+  Status Push(std::vector<std::string> sql = {});
   void Work();
   Status Write(const Job& job);
+  Status Run(Queued& q);
+
+  Db* db_;
 
   Stmt emb_, meta_, fts_;
   size_t max_pending_bytes_;
@@ -60,7 +71,7 @@ class RowWriter {
   size_t open_bytes_ = 0;
   std::mutex mu_;
   std::condition_variable has_work_, has_room_, idle_;
-  std::deque<std::pair<Batch, size_t>> queue_;  // batches and their bytes
+  std::deque<Queued> queue_;
   size_t pending_bytes_ = 0;
   bool busy_ = false, stopping_ = false;
   Status error_;

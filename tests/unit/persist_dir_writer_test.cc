@@ -11,6 +11,8 @@
 #include <map>
 #include <random>
 
+#include "chroma/schema.h"
+#include "chroma/sqlite_db.h"
 #include "formats/hnsw/hnsw_builder.h"
 #include "sinks/index_feeder.h"
 #include "sinks/persist_dir_writer.h"
@@ -136,6 +138,67 @@ TEST(PersistDirWriter, ARefusedRowFailsTheWriterNamingTheRecord) {
   w->reset();
   EXPECT_FALSE(std::filesystem::exists(o.destination));
 }
+
+// embedding_metadata's indexes, as (name, sql) in name order.
+std::vector<std::pair<std::string, std::string>> MetadataIndexes(Db& db) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto q = db.Prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'embedding_metadata' "
+                      "AND sql IS NOT NULL ORDER BY name");
+  EXPECT_TRUE(q.ok());
+  if (!q.ok()) return out;
+  bool row = false;
+  while (q->Step(&row).ok() && row) out.emplace_back(q->ColumnText(0), q->ColumnText(1));
+  return out;
+}
+
+// embedding_metadata's value indexes are dropped while rows go in and built again from Chroma's
+// own SQL: on the row thread after EndOfRecords (records added after the hint still land), or
+// at Commit without it. Either way the database ends with exactly a fresh schema's indexes.
+class DeferredIndexes : public ::testing::TestWithParam<bool> {};
+
+TEST_P(DeferredIndexes, AreThoseOfAFreshSchema) {
+  bool hint = GetParam();
+  PersistDirWriterOptions o = WriterOptions("writer-indexes");
+  auto w = PersistDirWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  CollectionSpec spec;
+  spec.name = "delta";
+  auto c = (*w)->BeginCollection(spec, 300);
+  ASSERT_TRUE(c.ok());
+  std::mt19937 rng(9);
+  for (size_t i = 0; i < 300; ++i) {
+    if (hint && i == 250) {
+      ASSERT_TRUE((*w)->EndOfRecords().ok());
+    }
+    ASSERT_FALSE((*c)->CheckDimension(6, "row").has_value());
+    ASSERT_TRUE((*c)->Add(MakeRecord("r" + std::to_string(i), 6, rng, i)).ok());
+  }
+  auto done = (*c)->Finish();
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  c->reset();
+  ASSERT_TRUE((*w)->Commit().ok());
+
+  auto fresh = Db::Open(test::MakeTempDir("writer-indexes-fresh") + "/fresh.sqlite3", Db::Mode::kReadWriteCreate);
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_TRUE(ApplyChromaSchema(*fresh).ok());
+  auto want = MetadataIndexes(*fresh);
+  ASSERT_FALSE(want.empty());
+  auto db = Db::Open(o.destination + "/chroma.sqlite3", Db::Mode::kReadOnly);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ(MetadataIndexes(*db), want);
+  auto q = db->Prepare("SELECT count(DISTINCT id) FROM embedding_metadata WHERE key = 'i'");
+  ASSERT_TRUE(q.ok());
+  bool row = false;
+  ASSERT_TRUE(q->Step(&row).ok() && row);
+  EXPECT_EQ(q->ColumnInt(0), 300);
+  auto check = db->Prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(check.ok());
+  ASSERT_TRUE(check->Step(&row).ok() && row);
+  EXPECT_EQ(check->ColumnText(0), "ok");
+}
+
+std::string HintName(const ::testing::TestParamInfo<bool>& p) { return p.param ? "BuiltAfterEndOfRecords" : "BuiltAtCommit"; }
+INSTANTIATE_TEST_SUITE_P(PersistDirWriter, DeferredIndexes, ::testing::Bool(), HintName);
 
 TEST(HnswBuilder, LabelsOutsideTheCapacityAreRefusedAndReserveGrows) {
   HnswBuildOptions o;
