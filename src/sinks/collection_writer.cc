@@ -148,9 +148,6 @@ Status CollectionWriter::CreateBuilder(size_t dim) {
   o.max_neighbors = static_cast<size_t>(spec_.hnsw.max_neighbors);
   o.ef_construction = static_cast<size_t>(spec_.hnsw.ef_construction);
   uint64_t capacity = std::max<uint64_t>(expected_ ? expected_ : kInitialCapacity, count_ + 1);
-  // Level 0 grows inside the segment's data_level0.bin, not copied there at the end.
-  CM_RETURN_IF_ERROR(MakeSegmentDir());
-  o.level0_file = SegmentDir() + "/data_level0.bin";
   CM_ASSIGN_OR_RETURN(builder_, HnswBuilder::Create(dim, capacity, o));
   return Status::Ok();
 }
@@ -243,17 +240,9 @@ Status CollectionWriter::FinishGraph() {
   return WriteSegmentFolder().WithContext(fmt::format("collection \"{}\"", spec_.name));
 }
 
-std::string CollectionWriter::SegmentDir() const { return writer_->staging_ + "/" + w_.vector_segment; }
-
-Status CollectionWriter::MakeSegmentDir() {
-  if (!segment_dir_made_) CM_RETURN_IF_ERROR(MakeDir(SegmentDir()));
-  segment_dir_made_ = true;
-  return Status::Ok();
-}
-
 Status CollectionWriter::WriteSegmentFolder() {
-  std::string dir = SegmentDir();
-  CM_RETURN_IF_ERROR(MakeSegmentDir());
+  std::string dir = writer_->staging_ + "/" + w_.vector_segment;
+  CM_RETURN_IF_ERROR(MakeDir(dir));
   if (reused_) {
     CM_RETURN_IF_ERROR(reused_->Write(dir));
     reused_.reset();

@@ -91,8 +91,6 @@ class CollectionWriter {
   Status Flush();
   Status FinishGraph();  // waits for the build (or settles the reused graph) and writes the folder
   Status WriteSegmentFolder();
-  std::string SegmentDir() const;
-  Status MakeSegmentDir();
   Status CreateBuilder(size_t dim);
   Status AbandonReuse(const std::string& why);
 
@@ -111,7 +109,6 @@ class CollectionWriter {
   ConvertedRecord last_;  // for the sentinel queue row
   uint64_t last_seq_id_ = 0;
   bool finished_ = false;
-  bool segment_dir_made_ = false;
 };
 
 class PersistDirWriter {

@@ -30,17 +30,14 @@ std::vector<float> Clustered(size_t n, size_t dim, uint32_t seed) {
 
 std::string Read(const std::string& path) { return test::ReadFileOrDie(path); }
 
-// Level 0 is built in memory, or (mapped) inside the segment's data_level0.bin with room for
-// more elements than arrive, which the segment must not show.
-void CheckSegment(Space space, bool mapped = false) {
+void CheckSegment(Space space) {
   const size_t n = 3000, dim = 24;
   auto vecs = Clustered(n, dim, 7);
   HnswBuildOptions o;
   o.space = space;
-  std::string dir = test::MakeTempDir("hnsw");
-  if (mapped) o.level0_file = dir + "/data_level0.bin";
-  auto index = test::BuildIndex(vecs.data(), n, dim, o, 2, mapped ? n + 500 : 0);
+  auto index = test::BuildIndex(vecs.data(), n, dim, o);
   ASSERT_TRUE(index);
+  std::string dir = test::MakeTempDir("hnsw");
   ASSERT_TRUE(index->WriteChromaSegment(dir).ok());
 
   std::string header = Read(dir + "/header.bin");
@@ -124,36 +121,6 @@ void CheckSegment(Space space, bool mapped = false) {
 TEST(HnswBuilder, L2SegmentLoadsAndSearches) { CheckSegment(Space::kL2); }
 TEST(HnswBuilder, CosineSegmentKeepsNormsAtInternalIds) { CheckSegment(Space::kCosine); }
 TEST(HnswBuilder, IpSegmentLoadsAndSearches) { CheckSegment(Space::kIp); }
-
-TEST(HnswBuilder, MappedLevel0SegmentLoadsAndSearches) { CheckSegment(Space::kCosine, true); }
-
-// Past its capacity, a mapped level 0 goes back to memory (hnswlib reallocates it) and the file
-// is removed until the segment is written; the result is the same segment.
-TEST(HnswBuilder, MappedLevel0GrowsInMemory) {
-  const size_t n = 400, dim = 8;
-  auto vecs = Clustered(n, dim, 3);
-  std::string dir = test::MakeTempDir("hnsw-grow");
-  HnswBuildOptions o;
-  o.level0_file = dir + "/data_level0.bin";
-  auto builder = HnswBuilder::Create(dim, 100, o);
-  ASSERT_TRUE(builder.ok()) << builder.status().ToString();
-  for (size_t r = 0; r < 100; ++r) ASSERT_TRUE((*builder)->Add(vecs.data() + r * dim, r + 1).ok());
-  EXPECT_TRUE(std::ifstream(o.level0_file).good());
-  ASSERT_TRUE((*builder)->Reserve(n).ok());
-  EXPECT_FALSE(std::ifstream(o.level0_file).good());
-  for (size_t r = 100; r < n; ++r) ASSERT_TRUE((*builder)->Add(vecs.data() + r * dim, r + 1).ok());
-  auto index = (*builder)->Finish();
-  ASSERT_TRUE(index->WriteChromaSegment(dir).ok());
-  std::string header = Read(dir + "/header.bin");
-  uint64_t sdpe;
-  std::memcpy(&sdpe, header.data() + 28, 8);
-  EXPECT_EQ(Read(dir + "/data_level0.bin").size(), n * sdpe);
-  for (size_t q = 0; q < n; q += 41) {
-    auto hits = index->Search(vecs.data() + q * dim, 1, 50);
-    ASSERT_FALSE(hits.empty());
-    EXPECT_EQ(hits[0].second, q + 1);
-  }
-}
 
 TEST(HnswBuilder, RejectsNoDimension) {
   auto r = HnswBuilder::Create(0, 8, HnswBuildOptions{});

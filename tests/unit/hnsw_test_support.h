@@ -13,12 +13,10 @@
 
 namespace cm::test {
 
-// Row r of `vectors` (rows × dim) gets label r + 1, in an index with room for `capacity`
-// (0: rows). Null (with a test failure) on error.
+// Row r of `vectors` (rows × dim) gets label r + 1. Null (with a test failure) on error.
 inline std::unique_ptr<HnswIndex> BuildIndex(const float* vectors, size_t rows, size_t dim,
-                                             const HnswBuildOptions& options, size_t threads = 2,
-                                             size_t capacity = 0) {
-  auto builder = HnswBuilder::Create(dim, capacity ? capacity : rows, options);
+                                             const HnswBuildOptions& options, size_t threads = 2) {
+  auto builder = HnswBuilder::Create(dim, rows, options);
   EXPECT_TRUE(builder.ok()) << builder.status().ToString();
   if (!builder.ok()) return nullptr;
   {

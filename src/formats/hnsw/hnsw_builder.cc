@@ -4,13 +4,9 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
-#include <optional>
 
 #include "formats/hnsw/cosine.h"
 #include "formats/hnsw/segment_files.h"
-#include "io/mapped_output_file.h"
 
 namespace cm {
 namespace {
@@ -44,12 +40,7 @@ class HnswIndexImpl final : public HnswIndex {
       return Status::IoError(fmt::format("cannot allocate an HNSW index of {} × {}: {}", capacity, dim_, e.what()));
     }
     norms_.assign(capacity, 0.0f);
-    if (!o.level0_file.empty()) return MapLevel0(o.level0_file);
     return Status::Ok();
-  }
-
-  ~HnswIndexImpl() override {
-    if (level0_file_ && index_) index_->data_level0_memory_ = nullptr;  // the mapping is not hnswlib's to free
   }
 
   size_t capacity() const { return index_->max_elements_; }
@@ -75,7 +66,6 @@ class HnswIndexImpl final : public HnswIndex {
 
   Status Grow(size_t capacity) {
     if (capacity <= norms_.size()) return Status::Ok();
-    if (level0_file_) CM_RETURN_IF_ERROR(UnmapLevel0());  // hnswlib grows level 0 with realloc
     try {
       index_->resizeIndex(capacity);
     } catch (const std::exception& e) {
@@ -104,10 +94,6 @@ class HnswIndexImpl final : public HnswIndex {
     h.mult = ix.mult_;
     h.ef_construction = ix.ef_construction_;
     p.level0 = ix.data_level0_memory_;
-    if (level0_file_ && level0_file_->path() == dir + "/data_level0.bin") {
-      CM_RETURN_IF_ERROR(level0_file_->Truncate(n * ix.size_data_per_element_));
-      p.level0_in_place = true;
-    }
     std::vector<float> lengths(n, 0.0f);
     if (space_kind_ == Space::kCosine) {
       for (size_t internal = 0; internal < n; ++internal) {
@@ -139,36 +125,11 @@ class HnswIndexImpl final : public HnswIndex {
   size_t size() const override { return index_->cur_element_count; }
 
  private:
-  // Moves level 0 from hnswlib's malloc'd block (allocated, never touched yet) to the file.
-  Status MapLevel0(const std::string& path) {
-    size_t bytes = index_->max_elements_ * index_->size_data_per_element_;
-    Result<MappedOutputFile> file = MappedOutputFile::Create(path, bytes);
-    if (!file.ok()) return file.status().code() == StatusCode::kUnsupported ? Status::Ok() : file.status();
-    level0_file_ = std::move(*file);
-    std::free(index_->data_level0_memory_);
-    index_->data_level0_memory_ = level0_file_->data();
-    return Status::Ok();
-  }
-
-  // Back to memory hnswlib owns (before it reallocates level 0); the file is removed.
-  Status UnmapLevel0() {
-    size_t bytes = index_->max_elements_ * index_->size_data_per_element_;
-    char* memory = static_cast<char*>(std::malloc(bytes));
-    if (memory == nullptr) return Status::IoError(fmt::format("cannot allocate {} bytes for the HNSW index", bytes));
-    std::memcpy(memory, level0_file_->data(), index_->cur_element_count * index_->size_data_per_element_);
-    index_->data_level0_memory_ = memory;
-    level0_file_->Discard();
-    level0_file_.reset();
-    return Status::Ok();
-  }
-
-
   size_t dim_;
   Space space_kind_;
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
   std::vector<float> norms_;  // by row (label - 1)
-  std::optional<MappedOutputFile> level0_file_;  // holds level 0 when the builder was given a file
 };
 
 class HnswBuilderImpl final : public HnswBuilder {

@@ -30,11 +30,6 @@ struct HnswBuildOptions {
   size_t max_neighbors = 16;
   size_t ef_construction = 100;
   uint64_t seed = 100;
-  // If set: a new file where level 0 (each element's vector, label and level-0 links: hnswlib's
-  // data_level0 block, byte for byte the segment's data_level0.bin) is kept while it is built,
-  // mapped shared, so WriteChromaSegment into the file's directory need not copy it out of
-  // memory. Used while the capacity holds; a file system that cannot map keeps it in memory.
-  std::string level0_file;
 };
 
 class HnswIndex {

@@ -71,7 +71,7 @@ Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& p) {
     CM_RETURN_IF_ERROR(f.Pod(h.ef_construction));
     CM_RETURN_IF_ERROR(f.Close());
   }
-  if (!p.level0_in_place) {
+  {
     CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/data_level0.bin"));
     CM_RETURN_IF_ERROR(f.Write(p.level0, n * h.size_data_per_element));
     CM_RETURN_IF_ERROR(f.Close());

@@ -17,14 +17,12 @@ namespace cm {
 struct SegmentParts {
   HnswHeader header;       // version 1 is written; max_elements as cur_element_count (Chroma grows it on load)
   const char* level0;      // cur_element_count × size_data_per_element bytes
-  bool level0_in_place = false;  // data_level0.bin already holds them (a builder's mapped file)
   const float* lengths;    // cur_element_count norms by internal id (zeros unless cosine)
   // Element i's upper-level link lists (level × (maxM·4 + 4) bytes; empty at level 0).
   std::function<std::string_view(size_t)> links;
 };
 
-// Creates the four files in `dir` (which must exist; the files must not, but for
-// data_level0.bin when level0_in_place). IoError names the file.
+// Creates the four files in `dir` (which must exist; the files must not). IoError names the file.
 Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& parts);
 
 }  // namespace cm
