@@ -4,9 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 
 #include "chroma/collection_config.h"
 #include "chroma/record_json.h"
@@ -14,6 +11,7 @@
 #include "formats/hnsw/hnsw_builder.h"
 #include "formats/pickle/index_metadata_pickle.h"
 #include "io/fs_util.h"
+#include "io/out_file.h"
 #include "sinks/index_feeder.h"
 #include "sinks/metadata_binding.h"
 #include "sinks/persist_dir_writer.h"
@@ -31,15 +29,6 @@ constexpr uint64_t kInitialCapacity = 1024;  // when the source could not say ho
 
 std::string QueueTopic(const std::string& collection_id) {
   return "persistent://default/default/" + collection_id;
-}
-
-Status WriteFile(const std::string& path, const std::string& bytes) {
-  FILE* f = std::fopen(path.c_str(), "wbx");
-  if (f == nullptr) return Status::IoError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
-  size_t n = std::fwrite(bytes.data(), 1, bytes.size(), f);
-  int rc = std::fclose(f);
-  if (n != bytes.size() || rc != 0) return Status::IoError(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
-  return Status::Ok();
 }
 
 }  // namespace
@@ -259,7 +248,7 @@ Status CollectionWriter::WriteSegmentFolder() {
   meta.id_to_label.reserve(ids_.size());
   for (size_t i = 0; i < ids_.size(); ++i) meta.id_to_label.emplace_back(std::move(ids_[i]), static_cast<uint32_t>(i + 1));
   ids_ = {};
-  return WriteFile(dir + "/index_metadata.pickle", EncodeIndexMetadataPickle(meta));
+  return OutFile::WriteWhole(dir + "/index_metadata.pickle", EncodeIndexMetadataPickle(meta));
 }
 
 }  // namespace cm

@@ -1,11 +1,12 @@
-"""Faults at the destination: a full disk (a small tmpfs) and a read-only file system. Each
+"""Faults at the destination: a full disk (a small tmpfs: before the rows fit, and at the
+graph's files) and a read-only file system. Each
 must end with a clear error naming the path, exit code 1, and nothing half-written: no
 destination and no staging directory. Mounting needs root; without it the tests skip visibly."""
 import os
 import subprocess
 import unittest
 
-from harness import engines
+from harness import engines, legacy_gen
 
 EXAMPLE = os.path.join(engines.ROOT, 'examples', 'chroma')
 
@@ -27,6 +28,19 @@ class Faults(unittest.TestCase):
         out = os.path.join(point, 'migrated')
         p = engines.migrate(EXAMPLE, out, expect_rc=1)
         self.assertRegex(p.stderr, r'(disk is full|No space left on device)')
+        self.assertIn(point, p.stderr)
+        self.assertEqual(os.listdir(point), [], 'a failed run left files behind')
+
+    def test_full_disk_at_the_graph(self):
+        # The rows fit; the graphs (1000 x 768 floats each: ~3.2 MB of level 0) do not: the
+        # error names the segment file being written, and nothing is left behind.
+        engines.require(self, engines.have_duckdb(), 'DuckDB (npm @duckdb/node-api)')
+        src = os.path.join(engines.temp_dir('wide'), 'legacy')
+        engines.duckdb_write_legacy(src, *legacy_gen.recall_dataset(n=1000, dim=768))
+        point = self.mount('size=4m')
+        out = os.path.join(point, 'migrated')
+        p = engines.migrate(src, out, expect_rc=1)
+        self.assertRegex(p.stderr, r'data_level0\.bin: (write of \d+ bytes|close) failed: No space left on device')
         self.assertIn(point, p.stderr)
         self.assertEqual(os.listdir(point), [], 'a failed run left files behind')
 

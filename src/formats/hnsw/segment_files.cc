@@ -1,52 +1,8 @@
 #include "formats/hnsw/segment_files.h"
 
-#include <fmt/format.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include "io/out_file.h"
 
 namespace cm {
-namespace {
-
-// A FILE* that reports the first failure with the file's name.
-class OutFile {
- public:
-  static Result<OutFile> Create(const std::string& path) {
-    OutFile f;
-    f.path_ = path;
-    f.f_ = std::fopen(path.c_str(), "wbx");
-    if (f.f_ == nullptr) {
-      return Status::IoError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
-    }
-    return f;
-  }
-  OutFile() = default;
-  OutFile(OutFile&& o) noexcept : f_(o.f_), path_(std::move(o.path_)) { o.f_ = nullptr; }
-  ~OutFile() {
-    if (f_) std::fclose(f_);
-  }
-  Status Write(const void* data, size_t n) {
-    if (n > 0 && std::fwrite(data, 1, n, f_) != n) {
-      return Status::IoError(fmt::format("{}: write of {} bytes failed: {}", path_, n, std::strerror(errno)));
-    }
-    return Status::Ok();
-  }
-  template <typename T>
-  Status Pod(const T& v) { return Write(&v, sizeof v); }
-  Status Close() {
-    int rc = std::fclose(f_);
-    f_ = nullptr;
-    if (rc != 0) return Status::IoError(fmt::format("{}: close failed: {}", path_, std::strerror(errno)));
-    return Status::Ok();
-  }
-
- private:
-  FILE* f_ = nullptr;
-  std::string path_;
-};
-
-}  // namespace
 
 Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& p) {
   const HnswHeader& h = p.header;
