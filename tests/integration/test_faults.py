@@ -23,13 +23,17 @@ class Faults(unittest.TestCase):
     def setUp(self):
         engines.require(self, os.path.exists(engines.BINARY), 'the chroma-migrate binary')
 
-    def test_full_disk(self):
-        point = self.mount('size=300k')
-        out = os.path.join(point, 'migrated')
-        p = engines.migrate(EXAMPLE, out, expect_rc=1)
-        self.assertRegex(p.stderr, r'(disk is full|No space left on device)')
+    def fails_cleanly_on_full_disk(self, src, size, error):
+        """Migrating `src` onto a tmpfs of `size` fails with `error` naming the mount, and leaves
+        nothing there."""
+        point = self.mount(f'size={size}')
+        p = engines.migrate(src, os.path.join(point, 'migrated'), expect_rc=1)
+        self.assertRegex(p.stderr, error)
         self.assertIn(point, p.stderr)
         self.assertEqual(os.listdir(point), [], 'a failed run left files behind')
+
+    def test_full_disk(self):
+        self.fails_cleanly_on_full_disk(EXAMPLE, '300k', r'(disk is full|No space left on device)')
 
     def test_full_disk_at_the_graph(self):
         # The rows fit; the graphs (1000 x 768 floats each: ~3.2 MB of level 0) do not: the
@@ -37,12 +41,8 @@ class Faults(unittest.TestCase):
         engines.require(self, engines.have_duckdb(), 'DuckDB (npm @duckdb/node-api)')
         src = os.path.join(engines.temp_dir('wide'), 'legacy')
         engines.duckdb_write_legacy(src, *legacy_gen.recall_dataset(n=1000, dim=768))
-        point = self.mount('size=4m')
-        out = os.path.join(point, 'migrated')
-        p = engines.migrate(src, out, expect_rc=1)
-        self.assertRegex(p.stderr, r'data_level0\.bin: (write of \d+ bytes|close) failed: No space left on device')
-        self.assertIn(point, p.stderr)
-        self.assertEqual(os.listdir(point), [], 'a failed run left files behind')
+        self.fails_cleanly_on_full_disk(
+            src, '4m', r'data_level0\.bin: (write of \d+ bytes|close) failed: No space left on device')
 
     def test_read_only_destination(self):
         point = self.mount('size=10m,ro')
