@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "chroma/sqlite_db.h"
 #include "formats/hnsw/hnsw_builder.h"
+#include "formats/hnsw/hnsw_header.h"
 #include "formats/pickle/index_metadata_reader.h"
 #include "io/fs_util.h"
 #include "io/mapped_file.h"
@@ -77,17 +77,19 @@ class PersistDirSearcher final : public Searcher {
     CM_ASSIGN_OR_RETURN(MappedFile header, MappedFile::Open(seg + "/header.bin"));
     CM_ASSIGN_OR_RETURN(MappedFile level0, MappedFile::Open(seg + "/data_level0.bin"));
     CM_ASSIGN_OR_RETURN(MappedFile links, MappedFile::Open(seg + "/link_lists.bin"));
-    if (header.size() != 100) return Status::Corrupt(fmt::format("{}: expected 100 bytes, found {}", header.path(), header.size()));
-    uint64_t cur = 0, sdpe = 0;
-    std::memcpy(&cur, header.data() + 20, 8);
-    std::memcpy(&sdpe, header.data() + 28, 8);
-    if (sdpe == 0 || cur > level0.size() / sdpe) {
+    CM_ASSIGN_OR_RETURN(HnswHeader h, ParseHnswHeader(header.bytes(), header.path()));
+    uint64_t cur = h.cur_element_count, sdpe = h.size_data_per_element;
+    if (cur > level0.size() / sdpe) {
       return Status::Corrupt(fmt::format("{}: {} elements of {} bytes do not fit in {} bytes", level0.path(), cur, sdpe, level0.size()));
+    }
+    if (h.dim() != dim) {
+      return Status::Corrupt(fmt::format("{}: vectors of {} dimensions, but collection \"{}\" has {}", header.path(), h.dim(),
+                                         c.name, dim));
     }
     std::string stock = tmp_ + "/" + segment + ".bin";
     {
       std::ofstream out(stock, std::ios::binary);
-      out.write(reinterpret_cast<const char*>(header.data()) + 4, 96);
+      out.write(reinterpret_cast<const char*>(header.data()) + 4, kHnswStockHeaderSize);
       out.write(reinterpret_cast<const char*>(level0.data()), static_cast<std::streamsize>(cur * sdpe));
       out.write(reinterpret_cast<const char*>(links.data()), static_cast<std::streamsize>(links.size()));
       if (!out) return Status::IoError(fmt::format("{}: cannot write", stock));
