@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "chroma/sqlite_db.h"
 #include "formats/hnsw/hnsw_builder.h"
@@ -17,6 +16,7 @@
 #include "formats/pickle/index_metadata_reader.h"
 #include "io/fs_util.h"
 #include "io/mapped_file.h"
+#include "io/out_file.h"
 #include "pipeline/verify.h"
 
 namespace fs = std::filesystem;
@@ -86,13 +86,15 @@ class PersistDirSearcher final : public Searcher {
       return Status::Corrupt(fmt::format("{}: vectors of {} dimensions, but collection \"{}\" has {}", header.path(), h.dim(),
                                          c.name, dim));
     }
+    // hnswlib loads only from a file: the segment re-assembled in its single-file layout (as
+    // large as the graph: $TMPDIR needs that much room, and a full one is reported as such).
     std::string stock = tmp_ + "/" + segment + ".bin";
     {
-      std::ofstream out(stock, std::ios::binary);
-      out.write(reinterpret_cast<const char*>(header.data()) + 4, kHnswStockHeaderSize);
-      out.write(reinterpret_cast<const char*>(level0.data()), static_cast<std::streamsize>(cur * sdpe));
-      out.write(reinterpret_cast<const char*>(links.data()), static_cast<std::streamsize>(links.size()));
-      if (!out) return Status::IoError(fmt::format("{}: cannot write", stock));
+      CM_ASSIGN_OR_RETURN(OutFile out, OutFile::Create(stock));
+      CM_RETURN_IF_ERROR(out.Write(header.data() + 4, kHnswStockHeaderSize));
+      CM_RETURN_IF_ERROR(out.Write(level0.data(), cur * sdpe));
+      CM_RETURN_IF_ERROR(out.Write(links.data(), links.size()));
+      CM_RETURN_IF_ERROR(out.Close());
     }
     CM_ASSIGN_OR_RETURN(auto index, HnswIndex::LoadStockFile(stock, dim, c.hnsw.space));
     std::vector<std::vector<std::string>> out;
