@@ -262,6 +262,11 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
         x.k = 0;
         continue;
       }
+      // An index that cannot be read or searched is a difference; not being able to read or
+      // to stage it at all (permissions, a full $TMPDIR) means verify cannot judge it.
+      if (!got.ok() && got.status().code() == StatusCode::kIoError) {
+        return got.status().WithContext(fmt::format("verify: querying collection \"{}\" in the destination", x.spec.name));
+      }
       if (!got.ok()) {
         diff.Add(x.spec.name, "", "query", got.status().message());
         x.k = 0;

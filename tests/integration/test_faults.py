@@ -1,8 +1,10 @@
 """Faults at the destination: a full disk (a small tmpfs: before the rows fit, and at the
-graph's files) and a read-only file system. Each
-must end with a clear error naming the path, exit code 1, and nothing half-written: no
-destination and no staging directory. Mounting needs root; without it the tests skip visibly."""
+graph's files), a read-only file system, and a $TMPDIR too small for verify's scratch copy. Each
+must end with a clear error naming the path and exit code 1. A failed migration leaves nothing
+half-written (no destination, no staging directory); a verify that cannot run leaves the finished
+migration and no scratch files. Mounting needs root; without it the tests skip visibly."""
 import os
+import re
 import subprocess
 import unittest
 
@@ -38,11 +40,31 @@ class Faults(unittest.TestCase):
     def test_full_disk_at_the_graph(self):
         # The rows fit; the graphs (1000 x 768 floats each: ~3.2 MB of level 0) do not: the
         # error names the segment file being written, and nothing is left behind.
+        src = self.wide_legacy_dir()
+        self.fails_cleanly_on_full_disk(
+            src, '4m', r'data_level0\.bin: (write of \d+ bytes|close) failed: No space left on device')
+
+    def wide_legacy_dir(self):
+        """Three collections of 1000 x 768: each graph takes ~3.2 MB."""
         engines.require(self, engines.have_duckdb(), 'DuckDB (npm @duckdb/node-api)')
         src = os.path.join(engines.temp_dir('wide'), 'legacy')
         engines.duckdb_write_legacy(src, *legacy_gen.recall_dataset(n=1000, dim=768))
-        self.fails_cleanly_on_full_disk(
-            src, '4m', r'data_level0\.bin: (write of \d+ bytes|close) failed: No space left on device')
+        return src
+
+    def test_verify_with_a_full_tmpdir(self):
+        # verify stages each destination graph in $TMPDIR for hnswlib. When it cannot, the run
+        # fails naming the file and the reason; it is not reported as a difference (exit 4),
+        # and the migration itself stands.
+        src = self.wide_legacy_dir()
+        point = self.mount('size=1m')
+        out = os.path.join(engines.temp_dir('dest'), 'migrated')
+        p = engines.run([engines.BINARY, '--from', src, '--to', out, '--progress', 'none', '--verify'], check=False,
+                        env=dict(os.environ, TMPDIR=point))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r'verify: querying collection "clustered-\w+" in the destination: ' + re.escape(point) +
+                         r'/chroma-migrate-verify-\w+/[0-9a-f-]+\.bin: (write of \d+ bytes|close) failed: No space left on device')
+        self.assertTrue(os.path.exists(os.path.join(out, 'chroma.sqlite3')))
+        self.assertEqual(os.listdir(point), [], 'verify left its scratch files behind')
 
     def test_read_only_destination(self):
         point = self.mount('size=10m,ro')
