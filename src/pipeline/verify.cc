@@ -262,8 +262,8 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
         x.k = 0;
         continue;
       }
-      // An index that cannot be read or searched is a difference; not being able to read or
-      // to stage it at all (permissions, a full $TMPDIR) means verify cannot judge it.
+      // A damaged index (one that does not parse or load) is a difference; an I/O error while
+      // reading or staging it (permissions, a full $TMPDIR) means verify cannot judge it.
       if (!got.ok() && got.status().code() == StatusCode::kIoError) {
         return got.status().WithContext(fmt::format("verify: querying collection \"{}\" in the destination", x.spec.name));
       }

@@ -44,12 +44,17 @@ class Faults(unittest.TestCase):
         self.fails_cleanly_on_full_disk(
             src, '4m', r'data_level0\.bin: (write of \d+ bytes|close) failed: No space left on device')
 
+    _wide = None
+
     def wide_legacy_dir(self):
-        """Three collections of 1000 x 768: each graph takes ~3.2 MB."""
+        """Three collections of 1000 x 768: each graph takes ~3.2 MB. Written once per run (the
+        tests only read it)."""
         engines.require(self, engines.have_duckdb(), 'DuckDB (npm @duckdb/node-api)')
-        src = os.path.join(engines.temp_dir('wide'), 'legacy')
-        engines.duckdb_write_legacy(src, *legacy_gen.recall_dataset(n=1000, dim=768))
-        return src
+        if Faults._wide is None:
+            src = os.path.join(engines.temp_dir('wide'), 'legacy')
+            engines.duckdb_write_legacy(src, *legacy_gen.recall_dataset(n=1000, dim=768))
+            Faults._wide = src
+        return Faults._wide
 
     def test_verify_with_a_full_tmpdir(self):
         # verify stages each destination graph in $TMPDIR for hnswlib. When it cannot, the run
