@@ -56,9 +56,9 @@ void PrintSummary(const cm::MigrationReport& r, const std::string& to, cm::cli::
     std::printf("  %-32s %8llu records  dim %-5s %-6s", c.name.c_str(), static_cast<unsigned long long>(c.migrated),
                 c.dimension ? std::to_string(*c.dimension).c_str() : "-", c.space.c_str());
     if (c.rejected) std::printf("  %llu rejected", static_cast<unsigned long long>(c.rejected));
-    if (c.graph_reused) std::printf("  graph reused from index/");
+    if (c.graph_reused) std::printf("  graph reused from %s", c.graph_source.c_str());
     std::printf("\n");
-    if (!c.graph_note.empty()) std::printf("    index/ graph %s\n", c.graph_note.c_str());
+    if (!c.graph_note.empty()) std::printf("    graph %s\n", c.graph_note.c_str());
   }
   if (!r.changes.empty()) {
     std::printf("Changes made by the policies:\n");

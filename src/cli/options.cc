@@ -63,8 +63,8 @@ void AddEndpointOptions(CLI::App* app, Args* a, bool with_destination_policies) 
       ->check(CLI::Range(1, 1 << 20))
       ->type_name("MIB");
   app->add_flag("--rebuild-index", a->rebuild_index,
-                "build every HNSW graph, even where a legacy index/ graph indexes exactly the migrated records and "
-                "would be reused");
+                "build every HNSW graph, even where the source's own graph (a legacy index/ graph, or a modern "
+                "directory's HNSW segment) indexes exactly the migrated records and would be reused");
   app->add_option("--threads", a->threads, "threads for the HNSW build (default: all cores)");
   app->add_option("--batch-size", a->batch_size, "records per request to a server (default: the server's max_batch_size)");
   app->add_option("--concurrency", a->concurrency, "requests in flight to a server (default 4)")->check(CLI::Range(1, 64));

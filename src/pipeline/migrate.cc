@@ -158,11 +158,14 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     }
     CM_ASSIGN_OR_RETURN(t.writer, writer->BeginCollection(t.spec, t.expected.value_or(0)));
     if (auto cache = source.CachedGraph(key); cache && options.reuse_graphs && t.expected.value_or(0) > 0) {
+      reports[key].graph_source = cache->kind == GraphCache::Kind::kSegment ? "the source's HNSW segment" : "index/";
       if (!t.repeated.empty()) {
         reports[key].graph_note = fmt::format("not reused: {}: ids repeat in the collection", cache->index_path);
         continue;
       }
-      auto graph = ReusedGraph::Open(cache->index_path, cache->labels_path, t.spec.hnsw, *t.expected);
+      auto graph = cache->kind == GraphCache::Kind::kSegment
+                       ? ReusedGraph::OpenSegment(cache->index_path, cache->labels_path, t.spec.hnsw, *t.expected)
+                       : ReusedGraph::Open(cache->index_path, cache->labels_path, t.spec.hnsw, *t.expected);
       if (graph.ok()) {
         t.writer->ReuseGraph(std::move(*graph));
       } else {
@@ -279,6 +282,7 @@ std::string ReportJson(const MigrationReport& r) {
         {"changes", JsonCounts(c.changes)},
         {"graph", Value::String(c.graph_reused ? "reused" : "built")},
         {"graph_note", JsonStringOrNull(c.graph_note)},
+        {"graph_source", JsonStringOrNull(c.graph_source)},
     }));
   }
   return ToJson(Value::MakeObject({

@@ -107,7 +107,7 @@ Status CollectionWriter::Add(ConvertedRecord r) {
   }
   uint64_t label = count_ + 1;
   if (reused_) {
-    if (auto why = reused_->Claim(r.source_row, r.embedding.data(), dim, label)) {
+    if (auto why = reused_->Claim(reused_->keyed_by_id() ? r.id : r.source_row, r.embedding.data(), dim, label)) {
       CM_RETURN_IF_ERROR(AbandonReuse(fmt::format("record \"{}\" ({}): {}", r.id, r.source_row, *why)));
     }
   }

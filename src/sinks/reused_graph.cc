@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "formats/hnsw/cosine.h"
 #include "formats/hnsw/stock_graph.h"
+#include "formats/pickle/index_metadata_reader.h"
 #include "formats/pickle/pickle_reader.h"
 #include "io/mapped_file.h"
 
@@ -41,6 +43,15 @@ std::optional<ReusedGraph::RowKey> ReusedGraph::ParseRowKey(std::string_view tex
     ++digits;
   }
   if (digits != 32) return std::nullopt;
+  return k;
+}
+
+ReusedGraph::RowKey ReusedGraph::IdKey(std::string_view id) {
+  RowKey k;
+  k.hi = std::hash<std::string_view>{}(id);
+  uint64_t fnv = 14695981039346656037ull;  // FNV-1a
+  for (unsigned char c : id) fnv = (fnv ^ c) * 1099511628211ull;
+  k.lo = fnv;
   return k;
 }
 
@@ -84,7 +95,37 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Open(const std::string& index_
   malloc_trim(0);
 
   CM_ASSIGN_OR_RETURN(g->graph_, StockGraph::Load(index_path));
+  return Adopt(std::move(g), labels, labels_path, params);
+}
+
+Result<std::unique_ptr<ReusedGraph>> ReusedGraph::OpenSegment(const std::string& dir, const std::string& pickle_path,
+                                                              const HnswParams& params, uint64_t records) {
+  CM_ASSIGN_OR_RETURN(uint64_t elements, StockGraph::PeekSegmentElementCount(dir));
+  if (elements != records) {
+    return Status::Mismatch(fmt::format("{} holds {} elements but the collection has {} records (deleted elements, "
+                                        "or records still in the queue)", dir, elements, records));
+  }
+  std::unique_ptr<ReusedGraph> g(new ReusedGraph());
+  g->space_ = params.space;
+  g->by_id_ = true;
+  std::vector<std::pair<RowKey, uint64_t>> labels;
+  {
+    CM_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(pickle_path));
+    CM_ASSIGN_OR_RETURN(ParsedIndexMetadata meta, ReadIndexMetadataPickle(file.bytes(), pickle_path));
+    labels.reserve(meta.label_to_id.size());
+    for (const auto& [label, id] : meta.label_to_id) labels.emplace_back(IdKey(id), label);
+  }
+  malloc_trim(0);  // as in Open: the map's many small blocks before the graph's big one
+  CM_ASSIGN_OR_RETURN(g->graph_, StockGraph::LoadSegment(dir));
+  return Adopt(std::move(g), labels, pickle_path, params);
+}
+
+Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Adopt(std::unique_ptr<ReusedGraph> g,
+                                                        const std::vector<std::pair<RowKey, uint64_t>>& labels,
+                                                        const std::string& labels_path, const HnswParams& params) {
+  g->labels_path_ = labels_path;
   const StockGraph& graph = *g->graph_;
+  const std::string& index_path = graph.path();
   const auto& h = graph.header();
   if (graph.deleted() > 0) {
     return Status::Mismatch(fmt::format("{} has {} deleted elements", index_path, graph.deleted()));
@@ -120,20 +161,23 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Open(const std::string& index_
   std::sort(g->element_of_row_.begin(), g->element_of_row_.end());
   for (size_t i = 1; i < g->element_of_row_.size(); ++i) {
     if (g->element_of_row_[i].first == g->element_of_row_[i - 1].first) {
-      return Status::Mismatch(fmt::format("{} names one row uuid twice", labels_path));
+      return Status::Mismatch(fmt::format("{} names one {} twice", labels_path, g->by_id_ ? "id (or its hash)" : "row uuid"));
     }
   }
   g->taken_.assign(graph.size(), false);
   return g;
 }
 
-std::optional<std::string> ReusedGraph::Claim(std::string_view row_uuid, const float* v, size_t dim, uint64_t label) {
-  std::optional<RowKey> key = ParseRowKey(row_uuid);
-  if (!key) return fmt::format("its row uuid \"{}\" is not a uuid", row_uuid);
+std::optional<std::string> ReusedGraph::Claim(std::string_view key_text, const float* v, size_t dim, uint64_t label) {
+  std::optional<RowKey> key = by_id_ ? std::optional<RowKey>(IdKey(key_text)) : ParseRowKey(key_text);
+  if (!key) return fmt::format("its row uuid \"{}\" is not a uuid", key_text);
+  const char* what = by_id_ ? "id" : "row";
   auto it = std::lower_bound(element_of_row_.begin(), element_of_row_.end(), std::make_pair(*key, uint32_t{0}));
-  if (it == element_of_row_.end() || it->first != *key) return fmt::format("its row {} is not in the cache", row_uuid);
+  if (it == element_of_row_.end() || it->first != *key) {
+    return fmt::format("its {} {} is not in {}", what, key_text, labels_path_);
+  }
   uint32_t element = it->second;
-  if (taken_[element]) return fmt::format("its row {} was claimed twice", row_uuid);
+  if (taken_[element]) return fmt::format("its {} {} was claimed twice", what, key_text);
   if (dim != graph_->dim()) return fmt::format("it has {} dimensions, the cache {}", dim, graph_->dim());
   const float* stored = graph_->vector(element);
   if (space_ == Space::kCosine) {

@@ -14,6 +14,11 @@
 // The graph is written only when every element was claimed. Otherwise the caller builds a graph
 // from the claimed records (ForEachClaimed) and the rest, and says why.
 //
+// A modern source's HNSW segment (a Chroma 0.4–1.x persist directory's vector segment folder and
+// its index_metadata.pickle) is adopted the same way (OpenSegment): records then claim their
+// element by record id, through the pickle's label → id map, and the same checks apply. A
+// segment with deleted elements or with records still waiting in the queue is not reused.
+//
 // Memory: the whole file (about the size of the graph being replaced) plus ~25 bytes per element;
 // the pickle's parse tree (a few hundred bytes per element) is freed before the file is read.
 // Not thread-safe.
@@ -39,16 +44,22 @@ class ReusedGraph {
   // Fails with the reason the cache cannot be reused (the message names the file).
   static Result<std::unique_ptr<ReusedGraph>> Open(const std::string& index_path, const std::string& labels_path,
                                                    const HnswParams& params, uint64_t records);
+  // The graph of a Chroma segment folder `dir` with its index_metadata.pickle; records claim by id.
+  static Result<std::unique_ptr<ReusedGraph>> OpenSegment(const std::string& dir, const std::string& pickle_path,
+                                                          const HnswParams& params, uint64_t records);
   ~ReusedGraph();
+
+  // Whether Claim's key is the record's id (a segment) rather than its legacy row uuid.
+  bool keyed_by_id() const { return by_id_; }
 
   const std::string& path() const;
   size_t size() const;
   size_t claimed() const { return claimed_; }
   bool complete() const { return claimed_ == size(); }
 
-  // Takes the element of the record whose legacy row uuid is `row_uuid` for `label`, or says
-  // why it cannot (and changes nothing).
-  std::optional<std::string> Claim(std::string_view row_uuid, const float* v, size_t dim, uint64_t label);
+  // Takes the element of the record whose legacy row uuid (or id, when keyed_by_id()) is `key`
+  // for `label`, or says why it cannot (and changes nothing).
+  std::optional<std::string> Claim(std::string_view key, const float* v, size_t dim, uint64_t label);
   // (label, vector as given to Claim) of every claimed element, in element order.
   Status ForEachClaimed(const std::function<Status(uint64_t, const float*)>& fn) const;
   // Writes the Chroma segment files into `dir`; complete() only.
@@ -60,9 +71,18 @@ class ReusedGraph {
     auto operator<=>(const RowKey&) const = default;
   };
   static std::optional<RowKey> ParseRowKey(std::string_view text);
+  // A record id as 128 bits (two independent 64-bit hashes; a repeat among the pickle's ids
+  // refuses the graph, and a claim still needs equal vectors).
+  static RowKey IdKey(std::string_view id);
+  // The checks common to both kinds, once graph_ is loaded; `labels`: (key, label) per element.
+  static Result<std::unique_ptr<ReusedGraph>> Adopt(std::unique_ptr<ReusedGraph> g,
+                                                    const std::vector<std::pair<RowKey, uint64_t>>& labels,
+                                                    const std::string& labels_path, const HnswParams& params);
 
   ReusedGraph() = default;
 
+  bool by_id_ = false;
+  std::string labels_path_;
   std::unique_ptr<StockGraph> graph_;
   Space space_ = Space::kL2;
   std::vector<std::pair<RowKey, uint32_t>> element_of_row_;  // sorted by key (20 bytes an element)

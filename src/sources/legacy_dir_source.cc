@@ -214,7 +214,7 @@ namespace cm {
 
 std::optional<GraphCache> LegacyDirSource::CachedGraph(const std::string& key) const {
   std::filesystem::path index = std::filesystem::path(dir_).lexically_normal() / "index";
-  GraphCache c{(index / fmt::format("index_{}.bin", key)).string(), (index / fmt::format("uuid_to_id_{}.pkl", key)).string()};
+  GraphCache c{GraphCache::Kind::kLegacyIndex, (index / fmt::format("index_{}.bin", key)).string(), (index / fmt::format("uuid_to_id_{}.pkl", key)).string()};
   std::error_code ec;
   if (!std::filesystem::is_regular_file(c.index_path, ec) || !std::filesystem::is_regular_file(c.labels_path, ec)) {
     return std::nullopt;

@@ -197,6 +197,20 @@ class ModernDirSourceImpl final : public ModernDirSource {
 
   std::optional<uint64_t> TotalRecords() const override { return std::nullopt; }
 
+  // The collection's vector segment, when it has a persisted graph (a non-empty pickle). Whether
+  // it indexes exactly the records read is for ReusedGraph to prove.
+  std::optional<GraphCache> CachedGraph(const std::string& key) const override {
+    for (const CollectionInfo& c : collections_) {
+      if (c.sc.key != key || c.vector_segment.empty()) continue;
+      GraphCache g{GraphCache::Kind::kSegment, (fs::path(dir_) / c.vector_segment).string(), ""};
+      g.labels_path = g.index_path + "/" + kPickleFile;
+      std::error_code ec;
+      if (!fs::is_regular_file(g.labels_path, ec) || fs::file_size(g.labels_path, ec) == 0 || ec) return std::nullopt;
+      return g;
+    }
+    return std::nullopt;
+  }
+
  private:
   // ---- collections -------------------------------------------------------------------------
   Status LoadCollections() {

@@ -56,12 +56,15 @@ struct SourceRecord {
 // collection will produce, and which ids occur more than once in a collection (those records are
 // held back and resolved by the duplicate policy at the end; every other record is written as it
 // arrives). A record's id here is its id, or its fallback id when the id is NULL.
-// An HNSW graph the source already holds for a collection (legacy: index/index_<uuid>.bin and
-// its uuid_to_id pickle), which a persist-dir writer may adopt instead of building one
-// (sinks/reused_graph.h checks that it indexes exactly the migrated records).
+// An HNSW graph the source already holds for a collection, which a persist-dir writer may adopt
+// instead of building one (sinks/reused_graph.h checks that it indexes exactly the migrated
+// records): legacy index/index_<uuid>.bin with its uuid_to_id pickle, or a modern source's
+// vector segment folder with its index_metadata.pickle.
 struct GraphCache {
-  std::string index_path;
-  std::string labels_path;  // dict[row uuid hex → label]
+  enum class Kind { kLegacyIndex, kSegment };
+  Kind kind = Kind::kLegacyIndex;
+  std::string index_path;   // the .bin file, or the segment folder
+  std::string labels_path;  // dict[row uuid hex → label], or index_metadata.pickle
 };
 
 struct IdCensus {

@@ -1,7 +1,8 @@
 // ReusedGraph: a stock graph is adopted only when its parameters, size and pickle agree; each
 // record claims its element only with an equal vector (cosine: equal unit vector) and a claim
 // that fails changes nothing; the written segment carries the new labels, the records' own
-// vectors and (cosine) their norms.
+// vectors and (cosine) their norms. A modern source's segment folder is adopted the same way,
+// its records claiming by id through index_metadata.pickle.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <random>
 
 #include "formats/hnsw/hnsw_builder.h"
+#include "formats/pickle/index_metadata_pickle.h"
 #include "hnsw_test_support.h"
 #include "sinks/reused_graph.h"
 #include "test_env.h"
@@ -98,7 +100,7 @@ TEST(ReusedGraph, AFailedClaimChangesNothing) {
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   std::vector<float> v(c.vectors.begin() + 5 * 8, c.vectors.begin() + 6 * 8);
   EXPECT_NE((*g)->Claim("not-a-uuid", v.data(), 8, 1)->find("is not a uuid"), std::string::npos);
-  EXPECT_NE((*g)->Claim(RowUuid(999), v.data(), 8, 1)->find("is not in the cache"), std::string::npos);
+  EXPECT_NE((*g)->Claim(RowUuid(999), v.data(), 8, 1)->find("is not in " + c.labels), std::string::npos);
   EXPECT_NE((*g)->Claim(RowUuid(5), v.data(), 7, 1)->find("it has 7 dimensions, the cache 8"), std::string::npos);
   std::vector<float> changed = v;
   changed[3] = std::nextafter(changed[3], 100.0f);  // one ulp: l2 and ip compare bit for bit
@@ -160,6 +162,95 @@ void ClaimAllAndWrite(Space space) {
     }
   }
 }
+
+// MakeCache's folder is also a Chroma segment; this gives it the pickle Chroma 1.x writes, with
+// record ids "rec-<row>" (the labels of `label_of_row`, default row + 1).
+std::string SegmentPickle(const Cache& c, size_t skip = SIZE_MAX) {
+  IndexMetadata m;
+  m.dimensionality = static_cast<int64_t>(c.dim);
+  m.total_elements_added = static_cast<uint32_t>(c.n);
+  for (size_t i = 0; i < c.n; ++i) {
+    if (i != skip) m.id_to_label.emplace_back("rec-" + std::to_string(i), static_cast<uint32_t>(i + 1));
+  }
+  std::string path = c.dir + "/index_metadata.pickle";
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << EncodeIndexMetadataPickle(m);
+  return path;
+}
+
+TEST(ReusedGraph, SegmentOpensOnlyWhenSizeAndPickleAgree) {
+  Cache c = MakeCache(Space::kL2);
+  std::string pickle = SegmentPickle(c);
+  EXPECT_TRUE(ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n).ok());
+  auto more = ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n + 2);
+  ASSERT_FALSE(more.ok());
+  EXPECT_NE(more.status().message().find("holds 300 elements but the collection has 302 records"), std::string::npos)
+      << more.status().message();
+  pickle = SegmentPickle(c, 40);
+  auto missing = ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("names 299 elements"), std::string::npos) << missing.status().message();
+  // A link to an element that does not exist, in the folder's link_lists.bin or data_level0.bin.
+  pickle = SegmentPickle(c);
+  std::string level0 = test::ReadFileOrDie(c.dir + "/data_level0.bin");
+  uint32_t bad = 5000;
+  std::memcpy(level0.data() + 4, &bad, 4);
+  std::ofstream(c.dir + "/data_level0.bin", std::ios::binary | std::ios::trunc) << level0;
+  auto broken = ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("links to element 5000"), std::string::npos) << broken.status().message();
+}
+
+void ClaimSegmentByIdAndWrite(Space space) {
+  Cache c = MakeCache(space);
+  std::string pickle = SegmentPickle(c);
+  auto g = ReusedGraph::OpenSegment(c.dir, pickle, Params(space), c.n);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  ASSERT_TRUE((*g)->keyed_by_id());
+  std::vector<float> other(c.vectors.begin() + 8 * c.dim, c.vectors.begin() + 9 * c.dim);
+  auto wrong = (*g)->Claim("rec-7", other.data(), c.dim, 1);
+  ASSERT_TRUE(wrong);
+  EXPECT_NE(wrong->find("differs from the cache's"), std::string::npos) << *wrong;
+  auto unknown = (*g)->Claim("rec-300", c.vectors.data(), c.dim, 1);
+  ASSERT_TRUE(unknown);
+  EXPECT_NE(unknown->find("its id rec-300 is not in " + pickle), std::string::npos) << *unknown;
+  std::vector<size_t> order(c.n);
+  for (size_t i = 0; i < c.n; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(5));
+  std::map<uint64_t, size_t> row_of_label;
+  for (size_t k = 0; k < c.n; ++k) {
+    size_t row = order[k];
+    auto why = (*g)->Claim("rec-" + std::to_string(row), c.vectors.data() + row * c.dim, c.dim, k + 1);
+    ASSERT_FALSE(why) << *why;
+    row_of_label[k + 1] = row;
+  }
+  ASSERT_TRUE((*g)->complete());
+  std::string out = test::MakeTempDir("reused-segment-out");
+  ASSERT_TRUE((*g)->Write(out).ok());
+  // Same edges as the source segment; the labels are the new ones and the vectors the records'.
+  EXPECT_EQ(test::ReadFileOrDie(out + "/link_lists.bin"), test::ReadFileOrDie(c.dir + "/link_lists.bin"));
+  std::string level0 = test::ReadFileOrDie(out + "/data_level0.bin");
+  const size_t offset_data = 32 * 4 + 4, label_offset = offset_data + c.dim * 4, spe = label_offset + 8;
+  ASSERT_EQ(level0.size(), c.n * spe);
+  for (size_t i = 0; i < c.n; ++i) {
+    uint64_t label;
+    std::memcpy(&label, level0.data() + i * spe + label_offset, 8);
+    ASSERT_TRUE(row_of_label.count(label)) << label;
+    const float* want = c.vectors.data() + row_of_label[label] * c.dim;
+    const float* stored = reinterpret_cast<const float*>(level0.data() + i * spe + offset_data);
+    float scale = 1.0f;
+    if (space == Space::kCosine) {
+      double s = 0;
+      for (size_t j = 0; j < c.dim; ++j) s += static_cast<double>(want[j]) * want[j];
+      scale = static_cast<float>(1.0 / std::sqrt(s));
+    }
+    for (size_t j = 0; j < c.dim; ++j) EXPECT_NEAR(stored[j], want[j] * scale, 1e-6f);
+    EXPECT_EQ(0, std::memcmp(level0.data() + i * spe, test::ReadFileOrDie(c.dir + "/data_level0.bin").data() + i * spe,
+                             offset_data)) << "element " << i << ": its level-0 links changed";
+  }
+}
+
+TEST(ReusedGraph, SegmentL2ClaimsByIdAndKeepsItsEdges) { ClaimSegmentByIdAndWrite(Space::kL2); }
+TEST(ReusedGraph, SegmentCosineClaimsByIdAndKeepsItsEdges) { ClaimSegmentByIdAndWrite(Space::kCosine); }
 
 TEST(ReusedGraph, L2WritesNewLabelsAndTheRecordsVectors) { ClaimAllAndWrite(Space::kL2); }
 TEST(ReusedGraph, CosineWritesUnitVectorsAndNorms) { ClaimAllAndWrite(Space::kCosine); }

@@ -42,6 +42,43 @@ Status ReadAll(const std::string& path, std::unique_ptr<char[]>* out, size_t* si
   return Status::Ok();
 }
 
+// Reads `n` bytes of `path` from its start into `dst`; the file must hold at least that many.
+Status ReadPrefix(const std::string& path, char* dst, size_t n) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  size_t done = 0;
+  while (done < n) {
+    ssize_t got = ::pread(fd, dst + done, n - done, static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      int e = got < 0 ? errno : 0;
+      ::close(fd);
+      if (e) return Status::IoError(fmt::format("{}: read failed at offset {}: {}", path, done, std::strerror(e)));
+      return Status::Corrupt(fmt::format("{}: {} bytes; at least {} expected", path, done, n));
+    }
+    done += static_cast<size_t>(got);
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+Result<size_t> FileSize(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::IoError(fmt::format("{}: cannot stat: {}", path, std::strerror(errno)));
+  return static_cast<size_t>(st.st_size);
+}
+
+Result<HnswHeader> ReadSegmentHeader(const std::string& dir, std::string* raw) {
+  const std::string path = dir + "/header.bin";
+  CM_ASSIGN_OR_RETURN(size_t size, FileSize(path));
+  if (size != kHnswHeaderSize) {
+    return Status::Corrupt(fmt::format("{}: {} bytes; expected exactly {}", path, size, kHnswHeaderSize));
+  }
+  raw->resize(kHnswHeaderSize);
+  CM_RETURN_IF_ERROR(ReadPrefix(path, raw->data(), kHnswHeaderSize));
+  return ParseHnswHeader(*raw, path);
+}
+
 uint16_t ListCount(const char* p) {
   uint16_t n;
   std::memcpy(&n, p, sizeof n);
@@ -66,6 +103,38 @@ Result<std::unique_ptr<StockGraph>> StockGraph::FromBytes(std::string_view bytes
   std::memcpy(g->bytes_.get(), bytes.data(), bytes.size());
   CM_RETURN_IF_ERROR(g->Parse());
   return g;
+}
+
+Result<std::unique_ptr<StockGraph>> StockGraph::LoadSegment(const std::string& dir) {
+  std::string raw;
+  CM_ASSIGN_OR_RETURN(HnswHeader h, ReadSegmentHeader(dir, &raw));
+  const std::string level0_path = dir + "/data_level0.bin", links_path = dir + "/link_lists.bin";
+  // data_level0.bin may be sized for max_elements; only the first cur_element_count slots count.
+  CM_ASSIGN_OR_RETURN(size_t level0_file, FileSize(level0_path));
+  if (h.cur_element_count > level0_file / h.size_data_per_element) {
+    return Status::Corrupt(fmt::format("{}: {} bytes hold fewer than the {} elements of {} bytes header.bin names",
+                                       level0_path, level0_file, h.cur_element_count, h.size_data_per_element));
+  }
+  const size_t level0 = h.cur_element_count * h.size_data_per_element;
+  CM_ASSIGN_OR_RETURN(size_t links, FileSize(links_path));
+  std::unique_ptr<StockGraph> g(new StockGraph());
+  g->path_ = dir;
+  g->file_size_ = kHnswStockHeaderSize + level0 + links;
+  g->bytes_.reset(new char[g->file_size_ + 1]);  // uninitialised: every byte is read below
+  std::memcpy(g->bytes_.get(), raw.data() + 4, kHnswStockHeaderSize);
+  CM_RETURN_IF_ERROR(ReadPrefix(level0_path, g->bytes_.get() + kHnswStockHeaderSize, level0));
+  CM_RETURN_IF_ERROR(ReadPrefix(links_path, g->bytes_.get() + kHnswStockHeaderSize + level0, links));
+  CM_RETURN_IF_ERROR(g->Parse());
+  if (g->has_length_block_) {
+    return Status::Corrupt(fmt::format("{}: link_lists.bin does not end where its last element's link list does", dir));
+  }
+  return g;
+}
+
+Result<uint64_t> StockGraph::PeekSegmentElementCount(const std::string& dir) {
+  std::string raw;
+  CM_ASSIGN_OR_RETURN(HnswHeader h, ReadSegmentHeader(dir, &raw));
+  return h.cur_element_count;
 }
 
 Result<uint64_t> StockGraph::PeekElementCount(const std::string& path) {

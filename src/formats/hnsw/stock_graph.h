@@ -4,6 +4,10 @@
 // neighbour id and level is within range, and the link lists end exactly at the end of the file
 // (stock layout) or 4·N bytes before it (the chroma-hnswlib variant with a length block).
 //
+// A Chroma segment folder (header.bin, data_level0.bin, link_lists.bin; modern-format.md §3) is
+// the same graph split into files: LoadSegment joins them into the stock layout and checks it the
+// same way (its errors name the folder and offsets within that joined image).
+//
 // Labels and vectors may be rewritten in place before the graph is written. Not thread-safe.
 #pragma once
 
@@ -24,8 +28,12 @@ class StockGraph {
   static Result<std::unique_ptr<StockGraph>> Load(const std::string& path);
   // The same from bytes in memory (`name` stands for the path in errors).
   static Result<std::unique_ptr<StockGraph>> FromBytes(std::string_view bytes, const std::string& name);
+  // The graph of a Chroma segment folder `dir`.
+  static Result<std::unique_ptr<StockGraph>> LoadSegment(const std::string& dir);
   // cur_element_count from the header alone (to skip a cache of the wrong size without reading it).
   static Result<uint64_t> PeekElementCount(const std::string& path);
+  // The same from a segment folder's header.bin (checked whole).
+  static Result<uint64_t> PeekSegmentElementCount(const std::string& dir);
 
   const std::string& path() const { return path_; }
   const HnswHeader& header() const { return h_; }
