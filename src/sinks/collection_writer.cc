@@ -212,7 +212,7 @@ Result<WrittenCollection> CollectionWriter::Finish() {
 
 Status CollectionWriter::FinishGraph() {
   if (reused_ && !reused_->complete()) {
-    CM_RETURN_IF_ERROR(AbandonReuse(fmt::format("it holds {} elements, {} of them for the {} records migrated",
+    CM_RETURN_IF_ERROR(AbandonReuse(fmt::format("it holds {} live elements, {} of them for the {} records migrated",
                                                 reused_->size(), reused_->claimed(), count_)));
   }
   if (!reused_) {
@@ -232,8 +232,10 @@ Status CollectionWriter::FinishGraph() {
 Status CollectionWriter::WriteSegmentFolder() {
   std::string dir = writer_->staging_ + "/" + w_.vector_segment;
   CM_RETURN_IF_ERROR(MakeDir(dir));
+  size_t extra_labels = 0;  // a reused graph's deleted elements, labelled after the records
   if (reused_) {
     CM_RETURN_IF_ERROR(reused_->Write(dir));
+    extra_labels = reused_->extra_labels();
     reused_.reset();
     w_.graph_reused = true;
   } else {
@@ -244,7 +246,7 @@ Status CollectionWriter::WriteSegmentFolder() {
 
   IndexMetadata meta;
   meta.dimensionality = static_cast<int64_t>(*spec_.dimension);
-  meta.total_elements_added = static_cast<uint32_t>(count_);
+  meta.total_elements_added = static_cast<uint32_t>(count_ + extra_labels);  // Chroma's next label follows
   meta.id_to_label.reserve(ids_.size());
   for (size_t i = 0; i < ids_.size(); ++i) meta.id_to_label.emplace_back(std::move(ids_[i]), static_cast<uint32_t>(i + 1));
   ids_ = {};

@@ -58,7 +58,8 @@ ReusedGraph::RowKey ReusedGraph::IdKey(std::string_view id) {
 ReusedGraph::~ReusedGraph() = default;
 
 const std::string& ReusedGraph::path() const { return graph_->path(); }
-size_t ReusedGraph::size() const { return graph_->size(); }
+size_t ReusedGraph::size() const { return graph_->size() - graph_->deleted(); }
+size_t ReusedGraph::extra_labels() const { return graph_->deleted(); }
 
 Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Open(const std::string& index_path, const std::string& labels_path,
                                                        const HnswParams& params, uint64_t records) {
@@ -101,9 +102,9 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Open(const std::string& index_
 Result<std::unique_ptr<ReusedGraph>> ReusedGraph::OpenSegment(const std::string& dir, const std::string& pickle_path,
                                                               const HnswParams& params, uint64_t records) {
   CM_ASSIGN_OR_RETURN(uint64_t elements, StockGraph::PeekSegmentElementCount(dir));
-  if (elements != records) {
-    return Status::Mismatch(fmt::format("{} holds {} elements but the collection has {} records (deleted elements, "
-                                        "or records still in the queue)", dir, elements, records));
+  if (elements < records) {
+    return Status::Mismatch(fmt::format("{} holds {} elements but the collection has {} records (writes after its "
+                                        "last persist are still in the queue)", dir, elements, records));
   }
   std::unique_ptr<ReusedGraph> g(new ReusedGraph());
   g->space_ = params.space;
@@ -117,6 +118,11 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::OpenSegment(const std::string&
   }
   malloc_trim(0);  // as in Open: the map's many small blocks before the graph's big one
   CM_ASSIGN_OR_RETURN(g->graph_, StockGraph::LoadSegment(dir));
+  if (g->size() != records) {
+    return Status::Mismatch(fmt::format("{} holds {} live elements ({} deleted) but the collection has {} records "
+                                        "(writes after its last persist are still in the queue)", dir, g->size(),
+                                        g->graph_->deleted(), records));
+  }
   return Adopt(std::move(g), labels, pickle_path, params);
 }
 
@@ -127,7 +133,7 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Adopt(std::unique_ptr<ReusedGr
   const StockGraph& graph = *g->graph_;
   const std::string& index_path = graph.path();
   const auto& h = graph.header();
-  if (graph.deleted() > 0) {
+  if (graph.deleted() > 0 && !g->by_id_) {
     return Status::Mismatch(fmt::format("{} has {} deleted elements", index_path, graph.deleted()));
   }
   if (h.M != static_cast<uint64_t>(params.max_neighbors) || h.ef_construction != static_cast<uint64_t>(params.ef_construction)) {
@@ -135,9 +141,9 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Adopt(std::unique_ptr<ReusedGr
         "{} was built with M {} and ef_construction {}, the collection is configured for {} and {}", index_path, h.M,
         h.ef_construction, params.max_neighbors, params.ef_construction));
   }
-  if (labels.size() != graph.size()) {
-    return Status::Mismatch(fmt::format("{} names {} elements, {} holds {}", labels_path, labels.size(),
-                                                  index_path, graph.size()));
+  if (labels.size() != g->size()) {
+    return Status::Mismatch(fmt::format("{} names {} elements, {} holds {}", labels_path, labels.size(), index_path,
+                                        g->size()) + (graph.deleted() ? fmt::format(" live ones ({} deleted)", graph.deleted()) : ""));
   }
   std::vector<std::pair<uint64_t, uint32_t>> element_of_label(graph.size());
   for (size_t i = 0; i < graph.size(); ++i) element_of_label[i] = {graph.label(i), static_cast<uint32_t>(i)};
@@ -155,6 +161,9 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Adopt(std::unique_ptr<ReusedGr
       return Status::Mismatch(fmt::format("{} names label {}, which {} does not hold", labels_path, label, index_path));
     }
     if (named[it->second]) return Status::Mismatch(fmt::format("{} names label {} twice", labels_path, label));
+    if (graph.is_deleted(it->second)) {
+      return Status::Mismatch(fmt::format("{} names label {}, a deleted element of {}", labels_path, label, index_path));
+    }
     named[it->second] = true;
     g->element_of_row_.emplace_back(key, it->second);
   }
@@ -210,6 +219,10 @@ Status ReusedGraph::ForEachClaimed(const std::function<Status(uint64_t, const fl
 
 Status ReusedGraph::Write(const std::string& dir) {
   if (!complete()) return Status::Internal("ReusedGraph::Write before every element was claimed");
+  uint64_t next_label = claimed_;
+  for (size_t i = 0; i < graph_->size(); ++i) {
+    if (!taken_[i]) graph_->set_label(i, ++next_label);  // a deleted element, still flagged
+  }
   std::vector<float> lengths(graph_->size(), 0.0f);
   if (space_ == Space::kCosine) {
     for (size_t i = 0; i < graph_->size(); ++i) {

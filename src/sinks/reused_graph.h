@@ -16,8 +16,10 @@
 //
 // A modern source's HNSW segment (a Chroma 0.4–1.x persist directory's vector segment folder and
 // its index_metadata.pickle) is adopted the same way (OpenSegment): records then claim their
-// element by record id, through the pickle's label → id map, and the same checks apply. A
-// segment with deleted elements or with records still waiting in the queue is not reused.
+// element by record id, through the pickle's label → id map, and the same checks apply. Its
+// deleted elements (Chroma flags them and keeps routing through them) stay, flagged, with labels
+// after the live ones (extra_labels(): Chroma's next label must come after them). A segment
+// with records still waiting in the queue does not fit.
 //
 // Memory: the whole file (about the size of the graph being replaced) plus ~25 bytes per element;
 // the pickle's parse tree (a few hundred bytes per element) is freed before the file is read.
@@ -53,16 +55,18 @@ class ReusedGraph {
   bool keyed_by_id() const { return by_id_; }
 
   const std::string& path() const;
-  size_t size() const;
+  size_t size() const;  // live elements: those records must claim
   size_t claimed() const { return claimed_; }
   bool complete() const { return claimed_ == size(); }
+  // Deleted elements kept in the written graph, labelled after the claimed ones (claimed() + 1 …).
+  size_t extra_labels() const;
 
   // Takes the element of the record whose legacy row uuid (or id, when keyed_by_id()) is `key`
   // for `label`, or says why it cannot (and changes nothing).
   std::optional<std::string> Claim(std::string_view key, const float* v, size_t dim, uint64_t label);
   // (label, vector as given to Claim) of every claimed element, in element order.
   Status ForEachClaimed(const std::function<Status(uint64_t, const float*)>& fn) const;
-  // Writes the Chroma segment files into `dir`; complete() only.
+  // Writes the Chroma segment files into `dir`; complete() only. Claimed labels must be 1..claimed().
   Status Write(const std::string& dir);
 
  private:

@@ -1,18 +1,22 @@
 """A modern persist directory's own HNSW graphs reused instead of rebuilt, and never trusted blindly.
 
 The real Chroma 1.0.19 server writes the source: collections whose last write was persisted
-(3,000 and 1,000 records: the server persists its index every 1,000), and collections changed
-after that (an update and a delete that live only in the queue). chroma-migrate must adopt the
-graph of the first kind (report: "graph": "reused", from "the source's HNSW segment") and build
-the graph of the second, saying why. Then the real server opens the result: every record equals
+(3,000 and 1,000 records: the server persists its index every 1,000; one with deletes and a
+re-add before that persist, so its graph keeps deleted elements), and collections changed after
+that (an update and a delete that live only in the queue). chroma-migrate must adopt the graph
+of the first kind (report: "graph": "reused", from "the source's HNSW segment") and build the
+graph of the second, saying why. Then the real server opens the result: every record equals
 what the server returned from the source, and the reused collections answer queries exactly as
 the source did (same ids, same distances), since they are the same graph; the rebuilt ones reach
-recall@10 ≥ 0.95 against exact search.
+recall@10 ≥ 0.95 against exact search. New records added to the result afterwards are found (the
+deleted elements' labels do not collide with the labels Chroma gives them).
 """
 import json
 import math
 import os
 import random
+import sqlite3
+import struct
 import unittest
 
 from harness import engines
@@ -23,8 +27,9 @@ from test_modern_dirs import compare_views, server_copy, server_view
 DIM = 16
 # name, space, records, what happens after the last persist
 SPECS = [('reuse_l2', 'l2', 3000, None), ('reuse_cos', 'cosine', 3000, None), ('reuse_ip', 'ip', 1000, None),
+         ('reuse_deleted', 'cosine', 2000, 'persisted deletes'),
          ('tail_update', 'l2', 3000, 'update'), ('tail_delete', 'cosine', 3000, 'delete')]
-REUSED = {'reuse_l2', 'reuse_cos', 'reuse_ip'}
+REUSED = {'reuse_l2', 'reuse_cos', 'reuse_ip', 'reuse_deleted'}
 
 
 class ModernGraphReuse(unittest.TestCase):
@@ -51,7 +56,30 @@ class ModernGraphReuse(unittest.TestCase):
                                                          'embeddings': [[0.5] * DIM, [-0.25] * DIM]})
                 elif after == 'delete':
                     s.request('POST', base + '/delete', {'ids': [f'{name}-0', f'{name}-1']})
+                elif after == 'persisted deletes':
+                    # 10 deletes, 5 of them added again (new labels), then enough adds for the
+                    # server to persist at 3,000 operations: 2,990 elements, 10 flagged deleted.
+                    s.request('POST', base + '/delete', {'ids': [f'{name}-{i}' for i in range(10)]})
+                    again = [f'{name}-{i}' for i in range(5)] + [f'{name}-more-{i}' for i in range(985)]
+                    for start in range(0, len(again), 500):
+                        ids = again[start:start + 500]
+                        s.request('POST', base + '/add', {
+                            'ids': ids, 'embeddings': [[rng.uniform(-1, 1) for _ in range(DIM)] for _ in ids]})
         return src
+
+    def assert_persisted(self, src, name):
+        """The test's premise: the collection's last write is in its persisted HNSW segment."""
+        c = sqlite3.connect(f'file:{src}/chroma.sqlite3?mode=ro', uri=True)
+        try:
+            vseg, cid = c.execute("SELECT s.id, c.id FROM segments s JOIN collections c ON c.id = s.collection "
+                                  "WHERE c.name = ? AND s.scope = 'VECTOR'", (name,)).fetchone()
+            persisted = c.execute('SELECT seq_id FROM max_seq_id WHERE segment_id = ?', (vseg,)).fetchone()[0]
+            last = c.execute("SELECT max(seq_id) FROM embeddings_queue WHERE topic LIKE '%' || ?", (cid,)).fetchone()[0]
+        finally:
+            c.close()
+        self.assertGreaterEqual(persisted, last, f'{name}: the server did not persist its last write')
+        with open(os.path.join(src, vseg, 'header.bin'), 'rb') as f:
+            return struct.unpack_from('<Q', f.read(), 4 + 16)[0]  # cur_element_count
 
     def queries(self, server, reference):
         """name → (ids, distances) of 20 queries near stored vectors."""
@@ -67,6 +95,7 @@ class ModernGraphReuse(unittest.TestCase):
 
     def test_persisted_graphs_are_reused_and_changed_ones_rebuilt(self):
         src = self.make_source()
+        self.assertEqual(self.assert_persisted(src, 'reuse_deleted'), 2990, 'reuse_deleted: elements in the graph')
         before = engines.tree_hash(src)
         key = ('default_tenant', 'default_database')
         with ChromaServer(server_copy(src, 'modern-reuse-src')) as server:
@@ -89,7 +118,7 @@ class ModernGraphReuse(unittest.TestCase):
                 self.assertEqual(c['graph'], 'built', name)
                 self.assertIn('not reused: ', c['graph_note'])
         self.assertIn('vector differs', report['tail_update']['graph_note'])
-        self.assertIn('holds 3000 elements but the collection has 2998 records', report['tail_delete']['graph_note'])
+        self.assertIn('holds 3000 live elements (0 deleted) but the collection has 2998 records', report['tail_delete']['graph_note'])
         self.assertIn("graph reused from the source's HNSW segment", p.stdout)
 
         with ChromaServer(out) as server:
@@ -106,6 +135,14 @@ class ModernGraphReuse(unittest.TestCase):
                 else:
                     check_recall(self, server, server.collection(name)['id'], space, got[key][name]['records'], 20,
                                  0.95, name)
+            # Later writes to a reused graph that kept deleted elements: new labels, found at once.
+            cid = server.collection('reuse_deleted')['id']
+            rng = random.Random(8)
+            new = {f'fresh-{i}': [rng.uniform(-1, 1) for _ in range(DIM)] for i in range(5)}
+            server.add(cid, list(new), list(new.values()))
+            self.assertEqual(server.count(cid), len(reference[key]['reuse_deleted']['records']) + 5)
+            ids, _ = server.query(cid, list(new.values()), 1)
+            self.assertEqual([i[0] for i in ids], list(new), 'reuse_deleted: new records are their own nearest')
 
     def test_rebuild_index_builds_every_graph(self):
         src = self.make_source()

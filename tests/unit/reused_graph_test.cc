@@ -245,6 +245,71 @@ void ClaimSegmentByIdAndWrite(Space space) {
   }
 }
 
+// Flags the element of `row` (label row + 1) deleted in the cache's level 0 (the segment's
+// data_level0.bin, and the stock file); returns its element number.
+size_t MarkDeleted(const Cache& c, size_t row) {
+  const size_t label_offset = 32 * 4 + 4 + c.dim * 4, spe = label_offset + 8;
+  std::string level0 = test::ReadFileOrDie(c.dir + "/data_level0.bin");
+  size_t element = 0;
+  for (uint64_t label = 0; element < c.n; ++element) {
+    std::memcpy(&label, level0.data() + element * spe + label_offset, 8);
+    if (label == row + 1) break;
+  }
+  EXPECT_LT(element, c.n);
+  for (const std::string& path : {c.dir + "/data_level0.bin", c.index}) {
+    std::string bytes = test::ReadFileOrDie(path);
+    size_t at = (path == c.index ? 96 : 0) + element * spe + 2;
+    bytes[at] = static_cast<char>(bytes[at] | 1);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  }
+  return element;
+}
+
+TEST(ReusedGraph, SegmentKeepsDeletedElementsFlaggedWithLabelsAfterTheRecords) {
+  Cache c = MakeCache(Space::kL2);
+  const size_t deleted = MarkDeleted(c, 40);
+  // A legacy cache with a deleted element is still refused.
+  auto legacy = ReusedGraph::Open(c.index, c.labels, Params(Space::kL2), c.n);
+  ASSERT_FALSE(legacy.ok());
+  EXPECT_NE(legacy.status().message().find("has 1 deleted elements"), std::string::npos) << legacy.status().message();
+  // The pickle must not name it.
+  std::string pickle = SegmentPickle(c);
+  auto named = ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n - 1);
+  ASSERT_FALSE(named.ok());
+  EXPECT_NE(named.status().message().find("names 300 elements"), std::string::npos) << named.status().message();
+  pickle = SegmentPickle(c, 50);
+  auto swapped = ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n - 1);
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_NE(swapped.status().message().find("names label 41, a deleted element"), std::string::npos)
+      << swapped.status().message();
+  pickle = SegmentPickle(c, 40);
+  auto g = ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n - 1);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ((*g)->size(), c.n - 1);
+  EXPECT_EQ((*g)->extra_labels(), 1u);
+  uint64_t label = 0;
+  for (size_t row = 0; row < c.n; ++row) {
+    if (row == 40) continue;
+    auto why = (*g)->Claim("rec-" + std::to_string(row), c.vectors.data() + row * c.dim, c.dim, ++label);
+    ASSERT_FALSE(why) << *why;
+  }
+  ASSERT_TRUE((*g)->complete());
+  std::string out = test::MakeTempDir("reused-deleted-out");
+  ASSERT_TRUE((*g)->Write(out).ok());
+  std::string level0 = test::ReadFileOrDie(out + "/data_level0.bin");
+  const size_t offset_data = 32 * 4 + 4, label_offset = offset_data + c.dim * 4, spe = label_offset + 8;
+  std::vector<uint64_t> labels;
+  for (size_t i = 0; i < c.n; ++i) {
+    uint64_t l;
+    std::memcpy(&l, level0.data() + i * spe + label_offset, 8);
+    labels.push_back(l);
+    EXPECT_EQ(static_cast<uint8_t>(level0[i * spe + 2]) & 1, i == deleted ? 1 : 0) << "element " << i;
+  }
+  EXPECT_EQ(labels[deleted], c.n) << "the deleted element's label follows the records' 1.." << c.n - 1;
+  std::sort(labels.begin(), labels.end());
+  for (size_t i = 0; i < c.n; ++i) EXPECT_EQ(labels[i], i + 1);
+}
+
 TEST(ReusedGraph, SegmentL2ClaimsByIdAndKeepsItsEdges) { ClaimSegmentByIdAndWrite(Space::kL2); }
 TEST(ReusedGraph, SegmentCosineClaimsByIdAndKeepsItsEdges) { ClaimSegmentByIdAndWrite(Space::kCosine); }
 

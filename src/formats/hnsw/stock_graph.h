@@ -40,6 +40,7 @@ class StockGraph {
   size_t size() const { return h_.cur_element_count; }
   size_t dim() const { return dim_; }
   size_t deleted() const { return deleted_; }
+  bool is_deleted(size_t i) const { return static_cast<uint8_t>(element(i)[2]) & 1; }
   bool has_length_block() const { return has_length_block_; }  // the chroma-hnswlib variant
 
   uint64_t label(size_t i) const;
