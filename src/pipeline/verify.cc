@@ -262,9 +262,10 @@ Result<VerifyReport> Verify(Source& source, Source& destination, Searcher* searc
         x.k = 0;
         continue;
       }
-      // A damaged index (one that does not parse or load) is a difference; an I/O error while
-      // reading or staging it (permissions, a full $TMPDIR) means verify cannot judge it.
-      if (!got.ok() && got.status().code() == StatusCode::kIoError) {
+      // A damaged index (one that does not parse or load, a server that answers with an error)
+      // is a difference; an I/O error while reading or staging it (permissions, a full $TMPDIR)
+      // or a server that cannot be reached (after the retries) means verify cannot judge it.
+      if (!got.ok() && (got.status().code() == StatusCode::kIoError || got.status().code() == StatusCode::kNetworkError)) {
         return got.status().WithContext(fmt::format("verify: querying collection \"{}\" in the destination", x.spec.name));
       }
       if (!got.ok()) {

@@ -220,6 +220,28 @@ class ServerDestination(ServerDestinationBase):
             self.assertEqual(read_report(report)['rejected_by_reason'], dict(rejects))
             check_server(self, server, want)
 
+    def test_verify_stops_when_the_server_cannot_answer_queries(self):
+        """A destination that cannot be reached for the query check (every connection dropped,
+        after all retries) is not a difference: verify cannot judge, says why and exits 1, not 4.
+        Reached directly, the same destination verifies clean."""
+        src = self.policy_src()
+        with ChromaServer(engines.temp_dir('srv')) as server:
+            direct = f'http://127.0.0.1:{server.port}'
+            migrate(src, direct, cache_dir=self.cache, expect_rc=3)
+
+            def drop_queries(n, method, path):
+                return ('drop_before',) if path.endswith('/query') else None
+
+            with Proxy(server.port, drop_queries) as proxy:
+                v = engines.run([engines.BINARY, 'verify', '--from', src, '--to', proxy.url], check=False)
+                self.assertEqual(v.returncode, 1, v.stdout + v.stderr)
+                self.assertIn('querying collection', v.stderr)
+                self.assertIn('attempts', v.stderr)
+                self.assertNotIn('differences', v.stdout)
+                self.assertTrue(any(f[0] == 'drop_before' for _, f in proxy.faults))
+            ok = engines.run([engines.BINARY, 'verify', '--from', src, '--to', direct], check=False)
+            self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+
     def test_sigkill_then_resume(self):
         src = self.policy_src()
         want, rejects = expected_of(src)
