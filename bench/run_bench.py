@@ -4,6 +4,8 @@ For each size it generates clustered legacy data with DuckDB, plus the index/ fo
 kept beside it (hnswlib graphs via tools/write_legacy_index, pickles by Python), then measures
   * this tool: legacy dir -> persist dir (wall time, peak RSS), twice: building the graph
     (--rebuild-index) and reusing Chroma 0.3's graph after checking every record against it;
+  * this tool: modern dir -> persist dir, from the first run's output (a Chroma 1.x directory),
+    twice: reusing its HNSW segment and building the graph (--rebuild-index);
   * Chroma's own ingest: the same records POSTed to the real Chroma 1.0.19 server's /add in
     max_batch_size batches (bodies pre-encoded, so only the server is timed);
   * the floor: the same HNSW graph built by hnswlib alone on the same threads (bench/hnsw_floor);
@@ -202,11 +204,23 @@ def main():
         tool_out = os.path.join(work, 'tool')
         floor_json = os.path.join(work, 'floor.json')
         reuse_out = os.path.join(work, 'tool-reuse')
-        tool_runs, reuse_runs, floor_runs = [], [], []
+        modern_out = os.path.join(work, 'from-modern')
+        tool_runs, reuse_runs, floor_runs, modern_runs, modern_build_runs = [], [], [], [], []
         for _ in range(args.repeat):
             shutil.rmtree(tool_out, ignore_errors=True)
             tool_runs.append(run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', tool_out,
                                            '--progress', 'none', '--quiet', '--rebuild-index']))
+            # The tool's output is a modern (Chroma 1.x) directory: migrating it again reuses its
+            # HNSW segment, or builds the graph with --rebuild-index.
+            for runs, extra in ((modern_runs, ['--report', modern_out + '.json']), (modern_build_runs, ['--rebuild-index'])):
+                shutil.rmtree(modern_out, ignore_errors=True)
+                runs.append(run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', tool_out, '--to', modern_out,
+                                          '--progress', 'none', '--quiet', *extra]))
+                if extra[0] == '--report':
+                    with open(modern_out + '.json') as f:
+                        graph = json.load(f)['collections'][0]
+                    if graph['graph'] != 'reused':
+                        sys.exit(f'{size}: the modern segment was not reused: {graph["graph_note"]}')
             shutil.rmtree(reuse_out, ignore_errors=True)
             reuse_runs.append(run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', reuse_out,
                                             '--progress', 'none', '--quiet', '--report', reuse_out + '.json']))
@@ -224,8 +238,13 @@ def main():
         reuse_s = statistics.median(t for t, _ in reuse_runs)
         reuse_rss = max(r for _, r in reuse_runs)
         floor['build_seconds'] = statistics.median(floor_runs)
+        modern_s = statistics.median(t for t, _ in modern_runs)
+        modern_rss = max(r for _, r in modern_runs)
+        modern_build_s = statistics.median(t for t, _ in modern_build_runs)
         print(f'{size}: tool runs {", ".join(f"{t:.2f}" for t, _ in tool_runs)} s; '
               f'reusing index/ {", ".join(f"{t:.2f}" for t, _ in reuse_runs)} s; '
+              f'modern dir reusing its segment {", ".join(f"{t:.2f}" for t, _ in modern_runs)} s, building '
+              f'{", ".join(f"{t:.2f}" for t, _ in modern_build_runs)} s; '
               f'floor runs {", ".join(f"{t:.2f}" for t in floor_runs)} s', flush=True)
         chroma_s = r_chroma = chroma_dir = None
         if size in args.ingest_sizes.split(','):
@@ -233,9 +252,12 @@ def main():
             r_chroma = recall(chroma_dir, floor['queries'])
         r_tool = recall(tool_out, floor['queries'])
         r_reuse = recall(reuse_out, floor['queries'])
+        r_modern = recall(modern_out, floor['queries'])  # the last run: --rebuild-index
+        shutil.rmtree(modern_out, ignore_errors=True)
         index_mib = n * (dim * 4 + 32 * 4 + 4 + 8 + 4) / 2**20
         row = dict(size=size, n=n, tool_s=tool_s, tool_rss=tool_rss, reuse_s=reuse_s, reuse_rss=reuse_rss, r_reuse=r_reuse,
-                   chroma_s=chroma_s,
+                   chroma_s=chroma_s, modern_s=modern_s, modern_rss=modern_rss, modern_build_s=modern_build_s,
+                   r_modern=r_modern,
                    floor_s=floor['build_seconds'], r_tool=r_tool, r_chroma=r_chroma, index_mib=index_mib)
         if chroma_dir:
             shutil.rmtree(chroma_dir, ignore_errors=True)
@@ -278,6 +300,15 @@ def main():
         r_chroma = f"{r['r_chroma']:.3f}" if r['chroma_s'] else '–'
         print(f"| {r['size']} | {r['reuse_s']:.2f} s ({r['n'] / r['reuse_s']:,.0f}/s) | {speedup} | "
               f"{r['reuse_rss']:.0f} MiB / {budget:.0f} MiB = {r['reuse_rss'] / budget:.2f} | {r['r_reuse']:.3f} / {r_chroma} |")
+    print()
+    print('| data | modern dir → persist dir, reusing its HNSW segment | the same, building the graph | speed-up of each vs '
+          'Chroma ingest | peak RSS reusing | recall@10 built |')
+    print('|---|---|---|---|---|---|')
+    for r in rows:
+        speedup = (f"{r['chroma_s'] / r['modern_s']:.1f}× / {r['chroma_s'] / r['modern_build_s']:.1f}×" if r['chroma_s']
+                   else 'not run')
+        print(f"| {r['size']} | {r['modern_s']:.2f} s ({r['n'] / r['modern_s']:,.0f}/s) | {r['modern_build_s']:.2f} s "
+              f"({r['n'] / r['modern_build_s']:,.0f}/s) | {speedup} | {r['modern_rss']:.0f} MiB | {r['r_modern']:.3f} |")
     print()
     print(f'| data | legacy dir → server, this tool | ceiling: its request bodies replayed ({CONCURRENCY} in flight) '
           '| tool/ceiling throughput (goal ≥ 0.9) | tool peak RSS (goal ≤ 256 MiB) |')
