@@ -197,6 +197,42 @@ class ModernDirSourceImpl final : public ModernDirSource {
 
   std::optional<uint64_t> TotalRecords() const override { return std::nullopt; }
 
+  // For plan: whether each collection's persisted graph can be reused by a persist-dir migration,
+  // judged by its live elements against the records read (the vectors are compared by migrate).
+  std::vector<std::string> Diagnostics(const std::map<std::string, uint64_t>& records_per_collection) override {
+    std::vector<std::string> notes;
+    for (const CollectionInfo& c : collections_) {
+      auto it = records_per_collection.find(c.sc.key);
+      if (it == records_per_collection.end() || it->second == 0) continue;
+      auto cache = CachedGraph(c.sc.key);
+      if (!cache) {
+        notes.push_back(fmt::format("collection \"{}\": no persisted HNSW graph (Chroma persists it every "
+                                    "hnsw:sync_threshold writes); a persist-dir migration builds it", c.sc.name));
+        continue;
+      }
+      auto reader = HnswSegmentReader::Open(cache->index_path, c.sc.dimension, c.space == Space::kCosine);
+      if (!reader.ok()) {
+        notes.push_back(fmt::format("collection \"{}\": its HNSW segment cannot be read ({}); the graph is built",
+                                    c.sc.name, reader.status().message()));
+        continue;
+      }
+      size_t deleted = 0;
+      for (size_t i = 0; i < reader->slot_count(); ++i) deleted += reader->Deleted(i) ? 1 : 0;
+      const size_t live = reader->slot_count() - deleted;
+      if (live == it->second) {
+        notes.push_back(fmt::format("collection \"{}\": its HNSW segment {} holds the collection's {} vectors{}: a "
+                                    "persist-dir migration reuses that graph if every record matches it "
+                                    "(--rebuild-index builds it anyway)", c.sc.name, cache->index_path, live,
+                                    deleted ? fmt::format(" (and {} deleted elements, kept flagged)", deleted) : ""));
+      } else {
+        notes.push_back(fmt::format("collection \"{}\": its HNSW segment {} holds {} live vectors but the collection "
+                                    "has {} records (writes after its last persist are in the queue): a persist-dir "
+                                    "migration builds the graph", c.sc.name, cache->index_path, live, it->second));
+      }
+    }
+    return notes;
+  }
+
   // The collection's vector segment, when it has a persisted graph (a non-empty pickle). Whether
   // it indexes exactly the records read is for ReusedGraph to prove.
   std::optional<GraphCache> CachedGraph(const std::string& key) const override {

@@ -97,6 +97,19 @@ class ModernGraphReuse(unittest.TestCase):
         src = self.make_source()
         self.assertEqual(self.assert_persisted(src, 'reuse_deleted'), 2990, 'reuse_deleted: elements in the graph')
         before = engines.tree_hash(src)
+        # plan says beforehand which graphs a migration would adopt (the vectors are compared then).
+        p = engines.run([engines.BINARY, 'plan', '--from', src, '--to', os.path.join(engines.temp_dir('plan'), 'out'),
+                         '--json'], check=False)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        notes = json.loads(p.stdout)['notes']
+        for name, *_ in SPECS:
+            note = [n for n in notes if n.startswith(f'collection "{name}"')]
+            self.assertEqual(len(note), 1, notes)
+            if name == 'tail_delete':
+                self.assertIn('holds 3000 live vectors but the collection has 2998 records', note[0])
+            else:  # tail_update's vectors differ: only migrate sees that
+                self.assertIn('reuses that graph if every record matches it', note[0])
+        self.assertIn('(and 10 deleted elements, kept flagged)', [n for n in notes if '"reuse_deleted"' in n][0])
         key = ('default_tenant', 'default_database')
         with ChromaServer(server_copy(src, 'modern-reuse-src')) as server:
             reference = server_view(server, [key])
