@@ -513,7 +513,9 @@ class ModernDirSourceImpl final : public ModernDirSource {
           "{}: the HNSW index ({} has {} ids) cannot be read", c.sc.location, kPickleFile, meta.label_to_id.size()));
     }
     hnsw_ = std::make_unique<HnswSegmentReader>(std::move(reader).value());
+    const size_t release_every = std::max<uint64_t>(1, kReleaseEvery / hnsw_->header().size_data_per_element);
     for (size_t i = 0; i < hnsw_->slot_count(); ++i) {
+      if (i % release_every == 0) hnsw_->ReleaseResident();  // the labels are on every slot's page
       if (hnsw_->Deleted(i)) continue;
       auto it = meta.label_to_id.find(hnsw_->Label(i));
       if (it == meta.label_to_id.end()) continue;  // a label Chroma no longer maps (deleted)
@@ -621,6 +623,12 @@ class ModernDirSourceImpl final : public ModernDirSource {
         std::vector<float> f(hnsw_->dim());
         hnsw_->ReadVector(static_cast<size_t>(rec.vector.index), c.space == Space::kCosine, f.data());
         r->embedding.assign(f.begin(), f.end());
+        // The mapped slots read so far leave the resident set now and then: a collection's
+        // vectors are never all held, whatever the segment's size (the page cache keeps them).
+        if ((slot_bytes_read_ += hnsw_->header().size_data_per_element) >= kReleaseEvery) {
+          hnsw_->ReleaseResident();
+          slot_bytes_read_ = 0;
+        }
         break;
       }
     }
@@ -664,6 +672,8 @@ class ModernDirSourceImpl final : public ModernDirSource {
   std::unordered_map<int64_t, RecordFields> window_;  // fields of the embeddings.ids in [window_lo_, window_hi_]
   int64_t window_lo_ = 0, window_hi_ = -1;
   std::unique_ptr<HnswSegmentReader> hnsw_;
+  static constexpr uint64_t kReleaseEvery = 32u << 20;  // bytes of slots read between releases
+  uint64_t slot_bytes_read_ = 0;
   std::unique_ptr<Stmt> queue_vec_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -46,7 +47,10 @@ Result<HnswSegmentReader> HnswSegmentReader::Open(const std::string& dir, std::o
                                        data_path, r.data_.size(), r.data_.size() / h.size_data_per_element,
                                        h.size_data_per_element, n));
   }
+  const size_t release_every = std::max<size_t>(1, (32u << 20) / h.size_data_per_element);  // slots
   for (size_t i = 0; i < n; ++i) {
+    // Every slot's page is touched once: those checked leave the resident set as the walk goes.
+    if (i % release_every == 0 && i > 0) r.data_.Release(0, i * h.size_data_per_element);
     uint16_t count = 0;
     std::memcpy(&count, r.SlotPtr(i), sizeof(count));
     if (count > h.maxM0) {
@@ -67,6 +71,7 @@ Result<HnswSegmentReader> HnswSegmentReader::Open(const std::string& dir, std::o
     r.has_lengths_ = true;
   }
   CM_RETURN_IF_ERROR(r.CheckLinkLists(dir + "/link_lists.bin"));
+  r.ReleaseResident();  // reading maps the slots again as it goes
   return r;
 }
 

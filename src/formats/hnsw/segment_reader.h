@@ -39,6 +39,12 @@ class HnswSegmentReader {
   // Copies slot i's dim() floats into out; with `denormalize`, multiplied by length.bin[i]
   // (cosine indices store unit vectors and the original norm).
   void ReadVector(size_t i, bool denormalize, float* out) const;
+  // Lets the mapped pages read so far leave the resident set (MappedFile::Release); later reads
+  // map them again from the file.
+  void ReleaseResident() const {
+    data_.Release(0, data_.size());
+    if (has_lengths_) lengths_.Release(0, lengths_.size());
+  }
 
  private:
   Status CheckLinkLists(const std::string& path) const;
