@@ -168,7 +168,7 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
   for (const auto& cp : plan.collections) per_key[cp.key] = cp.records;
   plan.notes = source.Diagnostics(per_key);
 
-  if (!destination.empty() && destination.rfind("http://", 0) != 0 && destination.rfind("https://", 0) != 0) {
+  if (!destination.empty() && !to_server) {
     bool empty_dir = false;
     auto free = PathIsFree(destination, &empty_dir);
     if (!free.ok()) {

@@ -15,33 +15,6 @@
 namespace cm {
 namespace {
 
-Status ReadAll(const std::string& path, std::unique_ptr<char[]>* out, size_t* size) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    return Status::IoError(fmt::format("{}: cannot stat: {}", path, std::strerror(e)));
-  }
-  *size = static_cast<size_t>(st.st_size);
-  out->reset(new char[*size + 1]);  // uninitialised: every byte is read below
-  size_t done = 0;
-  while (done < *size) {
-    ssize_t n = ::pread(fd, out->get() + done, *size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = n < 0 ? errno : 0;
-      ::close(fd);
-      return Status::IoError(fmt::format("{}: read failed at offset {}: {}", path, done,
-                                         e ? std::strerror(e) : "the file shrank while it was read"));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  return Status::Ok();
-}
-
 // Reads `n` bytes of `path` from its start into `dst`; the file must hold at least that many.
 Status ReadPrefix(const std::string& path, char* dst, size_t n) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -50,11 +23,11 @@ Status ReadPrefix(const std::string& path, char* dst, size_t n) {
   while (done < n) {
     ssize_t got = ::pread(fd, dst + done, n - done, static_cast<off_t>(done));
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
+    if (got <= 0) {  // callers size `n` from the file: ending early means it shrank
       int e = got < 0 ? errno : 0;
       ::close(fd);
-      if (e) return Status::IoError(fmt::format("{}: read failed at offset {}: {}", path, done, std::strerror(e)));
-      return Status::Corrupt(fmt::format("{}: {} bytes; at least {} expected", path, done, n));
+      return Status::IoError(fmt::format("{}: read failed at offset {}: {}", path, done,
+                                         e ? std::strerror(e) : "the file shrank while it was read"));
     }
     done += static_cast<size_t>(got);
   }
@@ -66,6 +39,12 @@ Result<size_t> FileSize(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Status::IoError(fmt::format("{}: cannot stat: {}", path, std::strerror(errno)));
   return static_cast<size_t>(st.st_size);
+}
+
+Status ReadAll(const std::string& path, std::unique_ptr<char[]>* out, size_t* size) {
+  CM_ASSIGN_OR_RETURN(*size, FileSize(path));
+  out->reset(new char[*size + 1]);  // uninitialised: every byte is read
+  return ReadPrefix(path, out->get(), *size);
 }
 
 Result<HnswHeader> ReadSegmentHeader(const std::string& dir, std::string* raw) {
@@ -175,7 +154,7 @@ Status StockGraph::Parse() {
       return Status::Corrupt(fmt::format("{} at offset {}: element {} has {} level-0 neighbours, at most {} expected",
                                          path_, kHnswStockHeaderSize + i * spe, i, count, h.maxM0));
     }
-    if (static_cast<uint8_t>(e[2]) & 1) ++deleted_;
+    if (is_deleted(i)) ++deleted_;
     for (size_t k = 0; k < count; ++k) {
       uint32_t id;
       std::memcpy(&id, e + 4 + 4 * k, sizeof id);
