@@ -216,8 +216,7 @@ class ModernDirSourceImpl final : public ModernDirSource {
                                     c.sc.name, reader.status().message()));
         continue;
       }
-      size_t deleted = 0;
-      for (size_t i = 0; i < reader->slot_count(); ++i) deleted += reader->Deleted(i) ? 1 : 0;
+      const size_t deleted = reader->deleted_count();
       const size_t live = reader->slot_count() - deleted;
       if (live == it->second) {
         notes.push_back(fmt::format("collection \"{}\": its HNSW segment {} holds the collection's {} vectors{}: a "
@@ -513,9 +512,8 @@ class ModernDirSourceImpl final : public ModernDirSource {
           "{}: the HNSW index ({} has {} ids) cannot be read", c.sc.location, kPickleFile, meta.label_to_id.size()));
     }
     hnsw_ = std::make_unique<HnswSegmentReader>(std::move(reader).value());
-    const size_t release_every = std::max<uint64_t>(1, kReleaseEvery / hnsw_->header().size_data_per_element);
     for (size_t i = 0; i < hnsw_->slot_count(); ++i) {
-      if (i % release_every == 0) hnsw_->ReleaseResident();  // the labels are on every slot's page
+      if (i % hnsw_->slots_per_release() == 0) hnsw_->ReleaseResident();  // a label on every slot's page
       if (hnsw_->Deleted(i)) continue;
       auto it = meta.label_to_id.find(hnsw_->Label(i));
       if (it == meta.label_to_id.end()) continue;  // a label Chroma no longer maps (deleted)
@@ -623,12 +621,7 @@ class ModernDirSourceImpl final : public ModernDirSource {
         std::vector<float> f(hnsw_->dim());
         hnsw_->ReadVector(static_cast<size_t>(rec.vector.index), c.space == Space::kCosine, f.data());
         r->embedding.assign(f.begin(), f.end());
-        // The mapped slots read so far leave the resident set now and then: a collection's
-        // vectors are never all held, whatever the segment's size (the page cache keeps them).
-        if ((slot_bytes_read_ += hnsw_->header().size_data_per_element) >= kReleaseEvery) {
-          hnsw_->ReleaseResident();
-          slot_bytes_read_ = 0;
-        }
+        if (++slots_read_ % hnsw_->slots_per_release() == 0) hnsw_->ReleaseResident();
         break;
       }
     }
@@ -672,8 +665,7 @@ class ModernDirSourceImpl final : public ModernDirSource {
   std::unordered_map<int64_t, RecordFields> window_;  // fields of the embeddings.ids in [window_lo_, window_hi_]
   int64_t window_lo_ = 0, window_hi_ = -1;
   std::unique_ptr<HnswSegmentReader> hnsw_;
-  static constexpr uint64_t kReleaseEvery = 32u << 20;  // bytes of slots read between releases
-  uint64_t slot_bytes_read_ = 0;
+  uint64_t slots_read_ = 0;  // vectors read from hnsw_ (paces its ReleaseResident)
   std::unique_ptr<Stmt> queue_vec_;
 };
 

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -47,10 +46,9 @@ Result<HnswSegmentReader> HnswSegmentReader::Open(const std::string& dir, std::o
                                        data_path, r.data_.size(), r.data_.size() / h.size_data_per_element,
                                        h.size_data_per_element, n));
   }
-  const size_t release_every = std::max<size_t>(1, (32u << 20) / h.size_data_per_element);  // slots
   for (size_t i = 0; i < n; ++i) {
-    // Every slot's page is touched once: those checked leave the resident set as the walk goes.
-    if (i % release_every == 0 && i > 0) r.data_.Release(0, i * h.size_data_per_element);
+    if (i % r.slots_per_release() == 0) r.ReleaseResident();
+    if (r.Deleted(i)) ++r.deleted_;
     uint16_t count = 0;
     std::memcpy(&count, r.SlotPtr(i), sizeof(count));
     if (count > h.maxM0) {

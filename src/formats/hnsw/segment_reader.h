@@ -11,6 +11,7 @@
 // Movable, not copyable. After Open, const methods are safe to call from several threads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@ class HnswSegmentReader {
   const HnswHeader& header() const { return header_; }
   size_t dim() const { return header_.dim(); }
   size_t slot_count() const { return static_cast<size_t>(header_.cur_element_count); }
+  size_t deleted_count() const { return deleted_; }  // slots carrying DELETE_MARK (counted by Open)
 
   // Slot i < slot_count(): its external label and whether it carries DELETE_MARK.
   uint64_t Label(size_t i) const;
@@ -40,17 +42,24 @@ class HnswSegmentReader {
   // (cosine indices store unit vectors and the original norm).
   void ReadVector(size_t i, bool denormalize, float* out) const;
   // Lets the mapped pages read so far leave the resident set (MappedFile::Release); later reads
-  // map them again from the file.
+  // map them again from the file. A walk over the slots calls it every slots_per_release() slots
+  // so that a segment is never resident whole (the page cache keeps the pages).
   void ReleaseResident() const {
     data_.Release(0, data_.size());
     if (has_lengths_) lengths_.Release(0, lengths_.size());
+  }
+  size_t slots_per_release() const {
+    return std::max<size_t>(1, kReleaseBytes / static_cast<size_t>(header_.size_data_per_element));
   }
 
  private:
   Status CheckLinkLists(const std::string& path) const;
   const uint8_t* SlotPtr(size_t i) const { return data_.data() + i * header_.size_data_per_element; }
 
+  static constexpr size_t kReleaseBytes = 32u << 20;
+
   HnswHeader header_;
+  size_t deleted_ = 0;
   MappedFile data_;
   MappedFile lengths_;
   bool has_lengths_ = false;
