@@ -1,5 +1,6 @@
 #include "formats/hnsw/segment_files.h"
 
+#include "io/direct_write.h"
 #include "io/out_file.h"
 
 namespace cm {
@@ -27,11 +28,8 @@ Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& p) {
     CM_RETURN_IF_ERROR(f.Pod(h.ef_construction));
     CM_RETURN_IF_ERROR(f.Close());
   }
-  {
-    CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/data_level0.bin"));
-    CM_RETURN_IF_ERROR(f.Write(p.level0, n * h.size_data_per_element));
-    CM_RETURN_IF_ERROR(f.Close());
-  }
+  // The one large file: written around the page cache (direct_write.h).
+  CM_RETURN_IF_ERROR(WriteAroundCache(dir + "/data_level0.bin", p.level0, n * h.size_data_per_element));
   {
     CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/length.bin"));
     CM_RETURN_IF_ERROR(f.Write(p.lengths, n * sizeof(float)));

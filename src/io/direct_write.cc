@@ -1,0 +1,103 @@
+#include "io/direct_write.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "io/out_file.h"
+
+namespace cm {
+namespace {
+
+// 4096 satisfies every block device's logical block size (512 or 4096) for memory address,
+// file offset and length alike.
+constexpr size_t kAlign = 4096;
+constexpr size_t kBounceBytes = size_t{8} << 20;
+// Below this the page cache is as fast.
+constexpr size_t kMinDirectBytes = size_t{1} << 20;
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+enum class DirectOutcome { kWritten, kRefused };
+
+// Writes through O_DIRECT. kRefused (with the file removed) when the file system will not take
+// direct I/O at all; any other failure is an IoError.
+Result<DirectOutcome> WriteDirect(const std::string& path, const char* data, size_t n) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644));
+  if (fd.get() < 0) {
+    if (errno == EINVAL) return DirectOutcome::kRefused;
+    return Status::IoError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+  }
+  const size_t bounce_bytes = std::min(kBounceBytes, (n + kAlign - 1) / kAlign * kAlign);
+  void* raw = nullptr;
+  if (::posix_memalign(&raw, kAlign, bounce_bytes) != 0) {
+    return Status::IoError(fmt::format("{}: cannot allocate a write buffer of {} bytes", path, bounce_bytes));
+  }
+  std::unique_ptr<char, FreeDeleter> bounce(static_cast<char*>(raw));
+  for (size_t off = 0; off < n;) {
+    size_t len = std::min(bounce_bytes, n - off);
+    size_t padded = (len + kAlign - 1) / kAlign * kAlign;  // only the last block is padded
+    std::memcpy(bounce.get(), data + off, len);
+    std::memset(bounce.get() + len, 0, padded - len);
+    for (size_t done = 0; done < padded;) {
+      ssize_t w = ::pwrite(fd.get(), bounce.get() + done, padded - done, static_cast<off_t>(off + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EINVAL && off == 0 && done == 0) {
+        // Opened, but the alignment is not the file system's: write through the cache instead.
+        ::close(fd.release());
+        ::unlink(path.c_str());
+        return DirectOutcome::kRefused;
+      }
+      if (w <= 0) {
+        return Status::IoError(fmt::format("{}: write of {} bytes failed at offset {}: {}", path, padded - done,
+                                           off + done, w < 0 ? std::strerror(errno) : "nothing written"));
+      }
+      done += static_cast<size_t>(w);
+    }
+    off += len;
+  }
+  if (::ftruncate(fd.get(), static_cast<off_t>(n)) != 0) {
+    return Status::IoError(fmt::format("{}: cannot cut the padding to {} bytes: {}", path, n, std::strerror(errno)));
+  }
+  if (::close(fd.release()) != 0) {
+    return Status::IoError(fmt::format("{}: close failed: {}", path, std::strerror(errno)));
+  }
+  return DirectOutcome::kWritten;
+}
+
+}  // namespace
+
+Status WriteAroundCache(const std::string& path, const void* data, size_t n) {
+  const char* bytes = static_cast<const char*>(data);
+  if (n >= kMinDirectBytes) {
+    CM_ASSIGN_OR_RETURN(DirectOutcome outcome, WriteDirect(path, bytes, n));
+    if (outcome == DirectOutcome::kWritten) return Status::Ok();
+  }
+  return OutFile::WriteWhole(path, std::string_view(bytes, n));
+}
+
+}  // namespace cm
