@@ -1,6 +1,7 @@
 // CollectionWriter: one collection of a PersistDirWriter, written record by record
-// (persist_dir_writer.h). SQLite rows are written on the caller's thread as records arrive;
-// vectors go in chunks to the IndexFeeder's threads, which build the graph meanwhile.
+// (persist_dir_writer.h). Each record's SQLite rows go to the RowWriter's thread as it arrives;
+// its vector goes in a chunk to the IndexFeeder's threads, which build the graph meanwhile, or,
+// with a reused graph, is checked against the element it claims.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -24,7 +25,7 @@ namespace {
 constexpr const char* kVectorSegmentType = "urn:chroma:segment/vector/hnsw-local-persisted";
 constexpr const char* kMetadataSegmentType = "urn:chroma:segment/metadata/sqlite";
 constexpr int kOperationAdd = 0;
-constexpr size_t kChunkRows = 256;
+constexpr size_t kChunkRows = 64;  // per graph-thread hand-over: small, so the threads end together
 constexpr uint64_t kInitialCapacity = 1024;  // when the source could not say how many records come
 
 std::string QueueTopic(const std::string& collection_id) {
