@@ -84,6 +84,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     std::unique_ptr<CollectionWriter> writer;
     std::set<std::string> repeated;     // ids that occur more than once: held back until the end
     std::unique_ptr<RecordSpill> held;  // their records, by hash of id (in memory, else a temporary file)
+    std::optional<GraphCache> offered;  // a graph to adopt, opened when the first record arrives
   };
   std::map<std::string, Target> targets;  // by source key
   std::vector<std::string> order;
@@ -163,16 +164,24 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
         reports[key].graph_note = fmt::format("not reused: {}: ids repeat in the collection", cache->index_path);
         continue;
       }
-      auto graph = cache->kind == GraphCache::Kind::kSegment
-                       ? ReusedGraph::OpenSegment(cache->index_path, cache->labels_path, t.spec.hnsw, *t.expected)
-                       : ReusedGraph::Open(cache->index_path, cache->labels_path, t.spec.hnsw, *t.expected);
-      if (graph.ok()) {
-        t.writer->ReuseGraph(std::move(*graph));
-      } else {
-        reports[key].graph_note = fmt::format("not reused: {}", graph.status().message());
-      }
+      t.offered = std::move(cache);
     }
   }
+  // A graph is read only when its collection's first record arrives: by then the source has
+  // read (and freed) what it needed for that collection first, which is not then beside the
+  // graph (a modern source's index_metadata.pickle: ~0.9 GB of parse tree at a million ids).
+  auto offer_graph = [&](const std::string& key, Target& t) {
+    GraphCache cache = std::move(*t.offered);
+    t.offered.reset();
+    auto graph = cache.kind == GraphCache::Kind::kSegment
+                     ? ReusedGraph::OpenSegment(cache.index_path, cache.labels_path, t.spec.hnsw, *t.expected)
+                     : ReusedGraph::Open(cache.index_path, cache.labels_path, t.spec.hnsw, *t.expected);
+    if (graph.ok()) {
+      t.writer->ReuseGraph(std::move(*graph));
+    } else {
+      reports[key].graph_note = fmt::format("not reused: {}", graph.status().message());
+    }
+  };
 
   // 3. Stream records through the policies into the writers: each record's rows are written and
   // its vector queued for the graph at once; only records with repeated ids wait.
@@ -218,12 +227,17 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
         EncodeConverted(&enc, r.location, conv);
         CM_RETURN_IF_ERROR(t.held->Add(SpillHash(r.collection_key, conv.id), enc.bytes()));
       } else {
+        if (t.offered) offer_graph(r.collection_key, t);
         CM_RETURN_IF_ERROR(t.writer->Add(std::move(conv)));
       }
     }
     if (options.progress) options.progress("read", "", report.records_read, total.value_or(0));
   }
   report.seconds_reading = Since(t_read);
+  for (auto& [key, t] : targets) {
+    if (t.offered) reports[key].graph_note = fmt::format("not reused: {}: no record of the collection was migrated",
+                                                         t.offered->index_path);
+  }
 
   // 4. The held records join their collections; each graph is finished and written; commit.
   auto t_write = std::chrono::steady_clock::now();
