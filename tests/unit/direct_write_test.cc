@@ -20,7 +20,6 @@ std::string Pattern(size_t n, uint32_t seed) {
   return s;
 }
 
-
 TEST(DirectWrite, EverySizeArrivesWhole) {
   const std::string dir = test::MakeTempDir("direct-write-sizes");
   // Small (page cache), just past the threshold, a whole bounce buffer, a ragged tail, several buffers.
