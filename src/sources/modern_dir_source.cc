@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <malloc.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -505,9 +504,6 @@ class ModernDirSourceImpl final : public ModernDirSource {
     if (!fs::is_regular_file(pickle_path, ec) || fs::file_size(pickle_path, ec) == 0) return Status::Ok();
     CM_ASSIGN_OR_RETURN(MappedFile pf, MappedFile::Open(pickle_path));
     CM_ASSIGN_OR_RETURN(ParsedIndexMetadata meta, ReadIndexMetadataPickle(pf.bytes(), pickle_path));
-    // The parse tree was millions of small blocks (~0.9 GB at a million ids): hand them back now,
-    // or glibc keeps them resident beside the graph for the rest of the run.
-    malloc_trim(0);
     *pickle_seq = meta.max_seq_id;
     if (meta.label_to_id.empty() && meta.id_to_label_size == 0) return Status::Ok();  // Chroma re-initialises these
     auto reader = HnswSegmentReader::Open(folder, c.sc.dimension, c.space == Space::kCosine);
