@@ -20,6 +20,12 @@ namespace {
 constexpr const char* kDefaultDatabaseId = "00000000-0000-0000-0000-000000000000";
 constexpr size_t kMaxPendingVectorBytes = size_t{8} << 20;  // vectors queued for the graph
 constexpr size_t kMaxPendingRowBytes = size_t{16} << 20;    // records queued for their SQLite rows
+// FTS5 keeps new postings in memory until they reach its "hashsize" (1 MiB unless configured),
+// then writes them as a segment that its automerge later merges with others. 8 MiB cuts the
+// trigram index's CPU by about a quarter (0.65 -> 0.47 s per 100,000 documents of 59 bytes).
+// The setting is a row in embedding_fulltext_search_config; Commit removes it, so the database
+// holds what Chroma's own would.
+constexpr int kFtsHashBytes = 8 << 20;
 
 }  // namespace
 
@@ -124,6 +130,9 @@ Status PersistDirWriter::Prepare() {
   }
   q = Stmt();
   for (const auto& [name, sql] : deferred_indexes_) CM_RETURN_IF_ERROR(db_.Exec("DROP INDEX \"" + name + "\""));
+  CM_RETURN_IF_ERROR(db_.Exec(fmt::format(
+      "INSERT INTO embedding_fulltext_search (embedding_fulltext_search, rank) VALUES ('hashsize', {})", kFtsHashBytes)));
+  fts_configured_ = true;
   CM_ASSIGN_OR_RETURN(rows_, RowWriter::Start(&db_, kMaxPendingRowBytes));
   return Status::Ok();
 }
@@ -144,6 +153,11 @@ Status PersistDirWriter::Commit() {
   CM_RETURN_IF_ERROR(OwnDb());
   rows_.reset();
   for (const auto& [name, sql] : deferred_indexes_) CM_RETURN_IF_ERROR(db_.Exec(sql));
+  if (fts_configured_) {
+    // The open connection keeps its copy of the setting; the postings still in memory are
+    // written at COMMIT as before. Only the stored row goes (see kFtsHashBytes).
+    CM_RETURN_IF_ERROR(db_.Exec("DELETE FROM embedding_fulltext_search_config WHERE k = 'hashsize'"));
+  }
   CM_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   CM_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=DELETE"));
   CM_RETURN_IF_ERROR(db_.Close());

@@ -3,6 +3,7 @@
 // collections written interleaved, a graph that starts too small and grows, cosine and l2,
 // documents, URIs and typed metadata. Also the incremental HnswBuilder's bounds and the
 // IndexFeeder's error path.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -195,6 +196,59 @@ TEST_P(DeferredIndexes, AreThoseOfAFreshSchema) {
   ASSERT_TRUE(check.ok());
   ASSERT_TRUE(check->Step(&row).ok() && row);
   EXPECT_EQ(check->ColumnText(0), "ok");
+}
+
+// FTS5 is loaded with a larger in-memory hash than its default; its setting must not stay in the
+// database. The full-text index ends with a fresh schema's configuration, passes FTS5's own
+// integrity check, and finds each document by a phrase only that document holds.
+std::vector<std::pair<std::string, std::string>> FtsConfig(Db& db) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto q = db.Prepare("SELECT k, v FROM embedding_fulltext_search_config ORDER BY k");
+  EXPECT_TRUE(q.ok());
+  if (!q.ok()) return out;
+  bool row = false;
+  while (q->Step(&row).ok() && row) out.emplace_back(q->ColumnText(0), q->ColumnText(1));
+  return out;
+}
+
+TEST(PersistDirWriter, FullTextIndexHasEveryDocumentAndAFreshConfiguration) {
+  PersistDirWriterOptions o = WriterOptions("writer-fts");
+  auto w = PersistDirWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  CollectionSpec spec;
+  spec.name = "epsilon";
+  const size_t n = 4000;  // about 1.5 MB of text, more than FTS5's default hash of 1 MiB
+  auto c = (*w)->BeginCollection(spec, n);
+  ASSERT_TRUE(c.ok());
+  std::mt19937 rng(11);
+  for (size_t i = 0; i < n; ++i) {
+    ConvertedRecord r = MakeRecord("f" + std::to_string(i), 4, rng, i);
+    r.document = fmt::format("record {:05d} says {}", i, std::string(300, static_cast<char>('a' + i % 26)));
+    ASSERT_FALSE((*c)->CheckDimension(4, "row").has_value());
+    ASSERT_TRUE((*c)->Add(std::move(r)).ok());
+  }
+  auto done = (*c)->Finish();
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  c->reset();
+  ASSERT_TRUE((*w)->Commit().ok());
+
+  auto fresh = Db::Open(test::MakeTempDir("writer-fts-fresh") + "/fresh.sqlite3", Db::Mode::kReadWriteCreate);
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_TRUE(ApplyChromaSchema(*fresh).ok());
+  auto db = Db::Open(o.destination + "/chroma.sqlite3", Db::Mode::kReadWriteCreate);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ(FtsConfig(*db), FtsConfig(*fresh));
+  EXPECT_TRUE(db->Exec("INSERT INTO embedding_fulltext_search (embedding_fulltext_search) VALUES ('integrity-check')").ok());
+  for (size_t i : {size_t{0}, size_t{1234}, n - 1}) {
+    auto q = db->Prepare("SELECT e.embedding_id FROM embedding_fulltext_search f JOIN embeddings e ON e.id = f.rowid "
+                         "WHERE f.string_value MATCH ?");
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(q->BindText(1, fmt::format("\"record {:05d} \"", i)).ok());
+    std::vector<std::string> ids;
+    bool row = false;
+    while (q->Step(&row).ok() && row) ids.push_back(q->ColumnText(0));
+    EXPECT_EQ(ids, std::vector<std::string>{"f" + std::to_string(i)});
+  }
 }
 
 std::string HintName(const ::testing::TestParamInfo<bool>& p) { return p.param ? "BuiltAfterEndOfRecords" : "BuiltAtCommit"; }
