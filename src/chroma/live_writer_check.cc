@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "io/unique_fd.h"
+
 namespace fs = std::filesystem;
 
 namespace cm {
@@ -36,15 +38,15 @@ std::string CommandOf(long pid) {
 
 // Another process holding any SQLite lock on the file (a transaction in progress).
 Status CheckLocks(const std::string& db_path) {
-  int fd = ::open(db_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError(fmt::format("{}: cannot open: {}", db_path, std::strerror(errno)));
+  UniqueFd fd(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Status::IoError(fmt::format("{}: cannot open: {}", db_path, std::strerror(errno)));
   struct flock fl {};
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;
   fl.l_start = kPendingByte;
   fl.l_len = kLockBytes;
-  int rc = ::fcntl(fd, F_GETLK, &fl);
-  ::close(fd);
+  int rc = ::fcntl(fd.get(), F_GETLK, &fl);
+  fd.Close();
   if (rc == 0 && fl.l_type != F_UNLCK) {
     return Status::IoError(fmt::format("{}: process {} ({}) holds a SQLite {} lock on it: a write or read is in progress; "
                                        "refusing to read a database that is in use; {}",

@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <utility>
 
 #include "io/out_file.h"
+#include "io/unique_fd.h"
 
 namespace cm {
 namespace {
@@ -27,28 +27,13 @@ struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }
 };
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
 enum class DirectOutcome { kWritten, kRefused };
 
 // Writes through O_DIRECT. kRefused (with the file removed) when the file system will not take
 // direct I/O at all; any other failure is an IoError.
 Result<DirectOutcome> WriteDirect(const std::string& path, const char* data, size_t n) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644));
-  if (fd.get() < 0) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644));
+  if (!fd.valid()) {
     if (errno == EINVAL) return DirectOutcome::kRefused;
     return Status::IoError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
   }
@@ -68,7 +53,7 @@ Result<DirectOutcome> WriteDirect(const std::string& path, const char* data, siz
       if (w < 0 && errno == EINTR) continue;
       if (w < 0 && errno == EINVAL && off == 0 && done == 0) {
         // Opened, but the alignment is not the file system's: write through the cache instead.
-        ::close(fd.release());
+        fd.Close();
         ::unlink(path.c_str());
         return DirectOutcome::kRefused;
       }
@@ -83,7 +68,7 @@ Result<DirectOutcome> WriteDirect(const std::string& path, const char* data, siz
   if (::ftruncate(fd.get(), static_cast<off_t>(n)) != 0) {
     return Status::IoError(fmt::format("{}: cannot cut the padding to {} bytes: {}", path, n, std::strerror(errno)));
   }
-  if (::close(fd.release()) != 0) {
+  if (fd.Close() != 0) {
     return Status::IoError(fmt::format("{}: close failed: {}", path, std::strerror(errno)));
   }
   return DirectOutcome::kWritten;

@@ -11,16 +11,17 @@
 #include <filesystem>
 #include <vector>
 
+#include "io/unique_fd.h"
+
 namespace fs = std::filesystem;
 
 namespace cm {
 
 Status FsyncPath(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError(fmt::format("{}: cannot open to sync: {}", path, std::strerror(errno)));
-  int rc = ::fsync(fd);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Status::IoError(fmt::format("{}: cannot open to sync: {}", path, std::strerror(errno)));
+  int rc = ::fsync(fd.get());
   int err = errno;
-  ::close(fd);
   if (rc != 0) return Status::IoError(fmt::format("{}: fsync failed: {}", path, std::strerror(err)));
   return Status::Ok();
 }

@@ -10,38 +10,36 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/unique_fd.h"
+
 namespace cm {
 
 Result<MappedFile> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
     int err = errno;
     if (err == ENOENT) return Status::NotFound(fmt::format("{}: no such file", path));
     return Status::IoError(fmt::format("{}: cannot open for reading: {}", path, std::strerror(err)));
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
+  if (::fstat(fd.get(), &st) != 0) {
     int err = errno;
-    ::close(fd);
     return Status::IoError(fmt::format("{}: cannot stat: {}", path, std::strerror(err)));
   }
   if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
     return Status::InvalidArgument(fmt::format("{}: not a regular file", path));
   }
   MappedFile f;
   f.path_ = path;
   f.size_ = static_cast<size_t>(st.st_size);
   if (f.size_ > 0) {
-    void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
     if (p == MAP_FAILED) {
       int err = errno;
-      ::close(fd);
       return Status::IoError(fmt::format("{}: cannot map {} bytes: {}", path, f.size_, std::strerror(err)));
     }
     f.data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
   return f;
 }
 

@@ -32,9 +32,7 @@ void Frame(std::string* out, uint64_t hash, std::string_view record) {
 
 RecordSpill::RecordSpill(std::string what, uint64_t memory_budget) : what_(std::move(what)), budget_(memory_budget) {}
 
-RecordSpill::~RecordSpill() {
-  if (fd_ >= 0) ::close(fd_);
-}
+RecordSpill::~RecordSpill() = default;
 
 size_t RecordSpill::PartitionsFor(std::optional<uint64_t> estimated_bytes, uint64_t memory_budget) {
   if (!estimated_bytes) return 64;
@@ -54,8 +52,8 @@ Status RecordSpill::Spill(size_t partitions) {
   std::string pattern = TempDir() + "/chroma-migrate-spill-XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
-  fd_ = ::mkstemp(name.data());
-  if (fd_ < 0) {
+  fd_ = UniqueFd(::mkstemp(name.data()));
+  if (!fd_.valid()) {
     return Status::IoError(fmt::format("{}: cannot create a temporary file for the {} ({}); set TMPDIR to a "
                                        "directory with room for them", pattern, what_, std::strerror(errno)));
   }
@@ -86,7 +84,7 @@ Status RecordSpill::Add(uint64_t hash, std::string_view record) {
   }
   ++records_;
   bytes_ += record.size();
-  if (fd_ < 0) {
+  if (!fd_.valid()) {
     Frame(&memory_, hash, record);
     if (memory_.size() <= budget_) return Status::Ok();
     // The estimate allows 64 bytes per record beyond its encoding (framing, decoded copy).
@@ -110,7 +108,7 @@ Status RecordSpill::Flush(size_t p) {
   if (b.empty()) return Status::Ok();
   size_t done = 0;
   while (done < b.size()) {
-    ssize_t w = ::pwrite(fd_, b.data() + done, b.size() - done, static_cast<off_t>(file_size_ + done));
+    ssize_t w = ::pwrite(fd_.get(), b.data() + done, b.size() - done, static_cast<off_t>(file_size_ + done));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       return Status::IoError(fmt::format("{} (temporary, unlinked): cannot write the {}: {}; set TMPDIR to a "
@@ -126,7 +124,7 @@ Status RecordSpill::Flush(size_t p) {
 }
 
 Status RecordSpill::Finish() {
-  for (size_t p = 0; fd_ >= 0 && p < partitions_; ++p) {
+  for (size_t p = 0; fd_.valid() && p < partitions_; ++p) {
     CM_RETURN_IF_ERROR(Flush(p));
     buffers_[p].shrink_to_fit();
   }
@@ -134,7 +132,7 @@ Status RecordSpill::Finish() {
 }
 
 Status RecordSpill::ForEach(size_t p, const std::function<Status(ByteCursor&)>& fn) const {
-  if (fd_ < 0) {
+  if (!fd_.valid()) {
     if (p != 0) return Status::Internal("RecordSpill::ForEach: no such partition");
     return ReadBlocks({}, fn);
   }
@@ -144,7 +142,7 @@ Status RecordSpill::ForEach(size_t p, const std::function<Status(ByteCursor&)>& 
 
 Status RecordSpill::ReadBlocks(const std::vector<Block>& blocks, const std::function<Status(ByteCursor&)>& fn) const {
   auto walk = [&](std::string_view bytes, uint64_t offset) -> Status {
-    ByteCursor c(bytes, fd_ >= 0 ? path_ : "spill buffer", offset);
+    ByteCursor c(bytes, fd_.valid() ? path_ : "spill buffer", offset);
     while (!c.empty()) {
       uint32_t n = 0;
       uint64_t hash = 0;
@@ -156,13 +154,13 @@ Status RecordSpill::ReadBlocks(const std::vector<Block>& blocks, const std::func
     }
     return Status::Ok();
   };
-  if (fd_ < 0) return walk(memory_, 0);
+  if (!fd_.valid()) return walk(memory_, 0);
   std::string buf;
   for (const Block& b : blocks) {
     buf.resize(b.size);
     size_t done = 0;
     while (done < b.size) {
-      ssize_t r = ::pread(fd_, buf.data() + done, b.size - done, static_cast<off_t>(b.offset + done));
+      ssize_t r = ::pread(fd_.get(), buf.data() + done, b.size - done, static_cast<off_t>(b.offset + done));
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
         return Status::IoError(fmt::format("{} (temporary, unlinked) at offset {}: cannot read the {} back: {}", path_,

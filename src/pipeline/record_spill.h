@@ -23,8 +23,9 @@
 
 #include "core/record.h"
 #include "core/status.h"
-#include "pipeline/policies.h"
 #include "io/byte_cursor.h"
+#include "io/unique_fd.h"
+#include "pipeline/policies.h"
 
 namespace cm {
 
@@ -52,7 +53,7 @@ class RecordSpill {
   size_t partitions() const { return partitions_; }
   uint64_t records() const { return records_; }
   uint64_t bytes() const { return bytes_; }
-  bool on_disk() const { return fd_ >= 0; }
+  bool on_disk() const { return fd_.valid(); }
 
   // Calls `fn` for each record of partition `p`, in the order they were added.
   Status ForEach(size_t p, const std::function<Status(ByteCursor&)>& fn) const;
@@ -73,7 +74,7 @@ class RecordSpill {
   size_t partitions_ = 1;
   uint64_t records_ = 0, bytes_ = 0;
   std::string memory_;  // one partition, in memory (before spilling)
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string path_;  // for messages (unlinked)
   uint64_t file_size_ = 0;
   std::vector<std::string> buffers_;

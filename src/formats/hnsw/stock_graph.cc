@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "formats/hnsw/segment_files.h"
+#include "io/unique_fd.h"
 #include "io/byte_cursor.h"
 
 namespace cm {
@@ -17,21 +18,19 @@ namespace {
 
 // Reads `n` bytes of `path` from its start into `dst`; the file must hold at least that many.
 Status ReadPrefix(const std::string& path, char* dst, size_t n) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   size_t done = 0;
   while (done < n) {
-    ssize_t got = ::pread(fd, dst + done, n - done, static_cast<off_t>(done));
+    ssize_t got = ::pread(fd.get(), dst + done, n - done, static_cast<off_t>(done));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {  // callers size `n` from the file: ending early means it shrank
       int e = got < 0 ? errno : 0;
-      ::close(fd);
       return Status::IoError(fmt::format("{}: read failed at offset {}: {}", path, done,
                                          e ? std::strerror(e) : "the file shrank while it was read"));
     }
     done += static_cast<size_t>(got);
   }
-  ::close(fd);
   return Status::Ok();
 }
 
@@ -117,12 +116,11 @@ Result<uint64_t> StockGraph::PeekSegmentElementCount(const std::string& dir) {
 }
 
 Result<uint64_t> StockGraph::PeekElementCount(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   uint64_t count = 0;
-  ssize_t n = ::pread(fd, &count, sizeof count, 16);
+  ssize_t n = ::pread(fd.get(), &count, sizeof count, 16);
   int e = errno;
-  ::close(fd);
   if (n != static_cast<ssize_t>(sizeof count)) {
     return n < 0 ? Status::IoError(fmt::format("{}: read failed: {}", path, std::strerror(e)))
                  : Status::Corrupt(fmt::format("{}: {} bytes, too short for an hnswlib header", path, n < 0 ? 0 : n));
