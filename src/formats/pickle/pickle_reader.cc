@@ -48,6 +48,21 @@ namespace {
 
 using Kind = PickleValue::Kind;
 
+bool IsScalar(Kind k) {
+  switch (k) {
+    case Kind::kNone:
+    case Kind::kBool:
+    case Kind::kInt:
+    case Kind::kBigInt:
+    case Kind::kFloat:
+    case Kind::kString:
+    case Kind::kBytes:
+      return true;
+    default:  // containers, and kGlobal, which BUILD could give state
+      return false;
+  }
+}
+
 // Per-value bookkeeping kept beside the tree: nesting depth, and whether the value has been
 // placed inside another container (then it may no longer change, which rules out cycles).
 struct Meta {
@@ -122,14 +137,19 @@ class Unpickler {
     return Status::Ok();
   }
 
-  // A value becomes part of `parent`: check depth, seal it, grow the parent's depth.
+  // A value becomes part of `parent`: check depth, seal it, grow the parent's depth. Scalars
+  // never hold anything, so they need no bookkeeping: their depth is 0 and nothing can modify
+  // them (an index_metadata.pickle is millions of them in two dicts).
   Status Adopt(const PickleRef& parent, const PickleRef& child) {
     if (parent.get() == child.get()) return Err("a container would contain itself");
     Meta& pm = meta_[parent.get()];
     if (pm.sealed) return Err("modifies a container that is already inside another one (a cycle)");
-    Meta& cm = meta_[child.get()];
-    cm.sealed = true;
-    size_t d = cm.depth + 1;
+    size_t d = 1;
+    if (!IsScalar(child->kind)) {
+      Meta& cm = meta_[child.get()];  // references into an unordered_map survive its rehashing
+      cm.sealed = true;
+      d = cm.depth + 1;
+    }
     if (d > limits_.max_depth) return Err(fmt::format("containers nested deeper than {}", limits_.max_depth));
     pm.depth = std::max(pm.depth, d);
     return Status::Ok();
