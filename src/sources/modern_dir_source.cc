@@ -625,11 +625,16 @@ class ModernDirSourceImpl final : public ModernDirSource {
         break;
       }
     }
-    if (rec.rowid != 0) CM_RETURN_IF_ERROR(FieldsForEmit(&rec.fields));
-    r->document = std::move(rec.fields.document);
-    r->uri = std::move(rec.fields.uri);
+    RecordFields fields;
+    if (rec.rowid != 0) {
+      CM_RETURN_IF_ERROR(FieldsForEmit(&fields));
+    } else if (rec.fields) {
+      fields = std::move(*rec.fields);
+    }
+    r->document = std::move(fields.document);
+    r->uri = std::move(fields.uri);
     r->metadata_is_text = false;
-    r->metadata = rec.fields.metadata.empty() ? Value::Null() : Value::MakeObject(std::move(rec.fields.metadata));
+    r->metadata = fields.metadata.empty() ? Value::Null() : Value::MakeObject(std::move(fields.metadata));
     return Status::Ok();
   }
 

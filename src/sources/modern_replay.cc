@@ -117,7 +117,10 @@ std::vector<LiveRecord> CollectionState::Finish() const {
   std::vector<LiveRecord> out;
   out.reserve(live_meta_);
   for (const Entry& e : entries_) {
-    if (e.has_meta) out.push_back(LiveRecord{e.id, e.fields, e.rowid, e.vector});
+    if (!e.has_meta) continue;
+    const RecordFields& f = e.fields;
+    bool none = !f.document && !f.uri && f.metadata.empty();
+    out.push_back(LiveRecord{e.id, none ? nullptr : std::make_unique<RecordFields>(f), e.rowid, e.vector});
   }
   return out;
 }

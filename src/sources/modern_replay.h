@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -49,11 +50,13 @@ struct RecordFields {
   Value::Object metadata;  // never holds chroma:document / chroma:uri
 };
 
+// One per record of a collection, held while the collection is read (a million of them beside a
+// graph being built): 64 bytes and the id, the fields only for the few records the queue wrote.
 struct LiveRecord {
   std::string id;
-  RecordFields fields;  // when rowid is 0
-  int64_t rowid = 0;    // else: the fields are the metadata segment's rows for this embeddings.id
-  VectorRef vector;     // kNone when no segment holds a vector for it
+  std::unique_ptr<RecordFields> fields;  // when rowid is 0; null when it has none
+  int64_t rowid = 0;  // else: the fields are the metadata segment's rows for this embeddings.id
+  VectorRef vector;   // kNone when no segment holds a vector for it
 };
 
 class CollectionState {

@@ -13,6 +13,12 @@ VectorRef Q(uint64_t seq) { return {VectorRef::Kind::kQueue, seq}; }
 VectorRef S(uint64_t slot) { return {VectorRef::Kind::kSlot, slot}; }
 const VectorRef kNoVec{};
 
+// A record's fields; none held reads as empty.
+const RecordFields& Fields(const LiveRecord& r) {
+  static const RecordFields kNone;
+  return r.fields ? *r.fields : kNone;
+}
+
 const LiveRecord* FindRec(const std::vector<LiveRecord>& v, const std::string& id) {
   for (const auto& r : v) {
     if (r.id == id) return &r;
@@ -27,8 +33,8 @@ TEST(ModernReplay, AddInsertsOnlyWhenAbsent) {
   auto out = s.Finish();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].vector, Q(1));
-  EXPECT_EQ(out[0].fields.document, "d1");
-  EXPECT_EQ(out[0].fields.metadata, (Value::Object{{"k", Value::Int(1)}}));
+  EXPECT_EQ(Fields(out[0]).document, "d1");
+  EXPECT_EQ(Fields(out[0]).metadata, (Value::Object{{"k", Value::Int(1)}}));
 }
 
 // Materialised records keep their fields in SQLite (a rowid) until a queue update has to merge
@@ -53,8 +59,8 @@ TEST(ModernReplay, MaterialisedFieldsLoadOnlyForAMerge) {
   EXPECT_EQ(out[0].rowid, 10);
   EXPECT_EQ(out[1].id, "b");
   EXPECT_EQ(out[1].rowid, 0);
-  EXPECT_EQ(out[1].fields.document, "new");
-  EXPECT_EQ(out[1].fields.metadata, (Value::Object{{"x", Value::String("y")}, {"n", Value::Int(2)}}));
+  EXPECT_EQ(Fields(out[1]).document, "new");
+  EXPECT_EQ(Fields(out[1]).metadata, (Value::Object{{"x", Value::String("y")}, {"n", Value::Int(2)}}));
   // A loader failure is the replay's failure.
   CollectionState failing([](int64_t) -> Result<RecordFields> { return Status::Corrupt("unreadable"); });
   failing.PutMaterialised("a", 1);
@@ -70,13 +76,13 @@ TEST(ModernReplay, UpdateMergesAndNullDeletes) {
   auto out = s.Finish();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].vector, S(4));  // an update without a vector keeps it
-  EXPECT_EQ(out[0].fields.document, "new");
-  EXPECT_EQ(out[0].fields.uri, "u://1");
-  EXPECT_EQ(out[0].fields.metadata, (Value::Object{{"x", Value::String("y")}, {"n", Value::Double(2.5)}}));
+  EXPECT_EQ(Fields(out[0]).document, "new");
+  EXPECT_EQ(Fields(out[0]).uri, "u://1");
+  EXPECT_EQ(Fields(out[0]).metadata, (Value::Object{{"x", Value::String("y")}, {"n", Value::Double(2.5)}}));
   ASSERT_TRUE(s.Apply(QueueOp::kUpdate, "a", Q(10), J(R"({"chroma:uri":null})"), true, true).ok());
   out = s.Finish();
   EXPECT_EQ(out[0].vector, Q(10));
-  EXPECT_FALSE(out[0].fields.uri.has_value());
+  EXPECT_FALSE(Fields(out[0]).uri.has_value());
 }
 
 TEST(ModernReplay, UpsertInsertsOrUpdates) {
@@ -88,11 +94,11 @@ TEST(ModernReplay, UpsertInsertsOrUpdates) {
   auto out = s.Finish();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].vector, Q(5));
-  EXPECT_EQ(out[0].fields.document, "doc");
-  EXPECT_EQ(out[0].fields.metadata, (Value::Object{{"k", Value::Int(1)}, {"t", Value::Bool(true)}}));
+  EXPECT_EQ(Fields(out[0]).document, "doc");
+  EXPECT_EQ(Fields(out[0]).metadata, (Value::Object{{"k", Value::Int(1)}, {"t", Value::Bool(true)}}));
   EXPECT_EQ(out[1].id, "b");
-  EXPECT_EQ(out[1].fields.document, "b");
-  EXPECT_TRUE(out[1].fields.metadata.empty());
+  EXPECT_EQ(Fields(out[1]).document, "b");
+  EXPECT_TRUE(Fields(out[1]).metadata.empty());
 }
 
 TEST(ModernReplay, DeleteThenReAdd) {
@@ -105,7 +111,7 @@ TEST(ModernReplay, DeleteThenReAdd) {
   auto out = s.Finish();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].vector, Q(7));
-  EXPECT_EQ(out[0].fields.document, "new");
+  EXPECT_EQ(Fields(out[0]).document, "new");
 }
 
 TEST(ModernReplay, SegmentsApplyOnlyRowsBeyondTheirMaxSeqId) {
@@ -118,8 +124,8 @@ TEST(ModernReplay, SegmentsApplyOnlyRowsBeyondTheirMaxSeqId) {
   auto out = s.Finish();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].vector, Q(3));
-  EXPECT_EQ(out[0].fields.document, "d");
-  EXPECT_EQ(out[0].fields.metadata, (Value::Object{{"k", Value::String("v")}}));
+  EXPECT_EQ(Fields(out[0]).document, "d");
+  EXPECT_EQ(Fields(out[0]).metadata, (Value::Object{{"k", Value::String("v")}}));
   // A delete only the vector segment sees leaves a record without a vector.
   ASSERT_TRUE(s.Apply(QueueOp::kDelete, "a", kNoVec, Value::Null(), false, true).ok());
   EXPECT_EQ(s.Finish()[0].vector.kind, VectorRef::Kind::kNone);
