@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "formats/hnsw/segment_files.h"
-#include "io/unique_fd.h"
 #include "io/byte_cursor.h"
+#include "io/unique_fd.h"
 
 namespace cm {
 namespace {

@@ -58,7 +58,7 @@ bool IsScalar(Kind k) {
     case Kind::kString:
     case Kind::kBytes:
       return true;
-    default:  // containers, and kGlobal, which BUILD could give state
+    default:  // containers, and kGlobal (a class reference; tracked like a container, to be safe)
       return false;
   }
 }
