@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "io/byte_cursor.h"
+#include "io/mapped_file.h"
 
 namespace cm {
 namespace {
@@ -25,6 +26,21 @@ Result<HnswHeader> ParseHnswHeader(std::string_view bytes, std::string_view sour
   if (version != 1) return Field(source, "version", static_cast<uint64_t>(static_cast<uint32_t>(version)), "1");
   CM_ASSIGN_OR_RETURN(HnswHeader h, ParseStockHnswHeader(bytes.substr(4), source));
   h.version = version;
+  return h;
+}
+
+Result<HnswHeader> ReadHnswSegmentHeader(const std::string& dir, std::string* raw) {
+  const std::string path = dir + "/header.bin";
+  Result<MappedFile> file = MappedFile::Open(path);
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound(fmt::format("{}: missing (every HNSW segment folder has one)", path));
+    }
+    return file.status();
+  }
+  std::string_view bytes = file->bytes();
+  CM_ASSIGN_OR_RETURN(HnswHeader h, ParseHnswHeader(bytes, path));  // exactly 100 bytes
+  if (raw) raw->assign(bytes);
   return h;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
@@ -38,6 +39,9 @@ struct HnswHeader {
 
 // Parses and validates a Chroma segment's header.bin (version 1). `source` names the file in errors.
 Result<HnswHeader> ParseHnswHeader(std::string_view bytes, std::string_view source);
+// Reads and validates DIR/header.bin, for every reader of a segment folder: NotFound when it is
+// missing. `raw`, when given, receives the file's 100 bytes.
+Result<HnswHeader> ReadHnswSegmentHeader(const std::string& dir, std::string* raw = nullptr);
 // Parses and validates hnswlib's own 96-byte header (a stock saveIndex file starts with it);
 // version stays 0.
 Result<HnswHeader> ParseStockHnswHeader(std::string_view bytes, std::string_view source);

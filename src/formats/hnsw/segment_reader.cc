@@ -22,11 +22,7 @@ bool Exists(const std::string& path) {
 Result<HnswSegmentReader> HnswSegmentReader::Open(const std::string& dir, std::optional<size_t> expected_dim, bool need_lengths) {
   HnswSegmentReader r;
   std::string header_path = dir + "/header.bin";
-  if (!Exists(header_path)) return Status::NotFound(fmt::format("{}: missing (every HNSW segment folder has one)", header_path));
-  {
-    CM_ASSIGN_OR_RETURN(MappedFile hf, MappedFile::Open(header_path));
-    CM_ASSIGN_OR_RETURN(r.header_, ParseHnswHeader(hf.bytes(), header_path));
-  }
+  CM_ASSIGN_OR_RETURN(r.header_, ReadHnswSegmentHeader(dir));
   const HnswHeader& h = r.header_;
   if (expected_dim && *expected_dim != h.dim()) {
     return Status::Corrupt(fmt::format("{}: the header's offsets give dimension {}; the collection's dimension is {}",

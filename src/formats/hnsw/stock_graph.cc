@@ -46,17 +46,6 @@ Status ReadAll(const std::string& path, std::unique_ptr<char[]>* out, size_t* si
   return ReadPrefix(path, out->get(), *size);
 }
 
-Result<HnswHeader> ReadSegmentHeader(const std::string& dir, std::string* raw) {
-  const std::string path = dir + "/header.bin";
-  CM_ASSIGN_OR_RETURN(size_t size, FileSize(path));
-  if (size != kHnswHeaderSize) {
-    return Status::Corrupt(fmt::format("{}: {} bytes; expected exactly {}", path, size, kHnswHeaderSize));
-  }
-  raw->resize(kHnswHeaderSize);
-  CM_RETURN_IF_ERROR(ReadPrefix(path, raw->data(), kHnswHeaderSize));
-  return ParseHnswHeader(*raw, path);
-}
-
 uint16_t ListCount(const char* p) {
   uint16_t n;
   std::memcpy(&n, p, sizeof n);
@@ -85,7 +74,7 @@ Result<std::unique_ptr<StockGraph>> StockGraph::FromBytes(std::string_view bytes
 
 Result<std::unique_ptr<StockGraph>> StockGraph::LoadSegment(const std::string& dir) {
   std::string raw;
-  CM_ASSIGN_OR_RETURN(HnswHeader h, ReadSegmentHeader(dir, &raw));
+  CM_ASSIGN_OR_RETURN(HnswHeader h, ReadHnswSegmentHeader(dir, &raw));
   const std::string level0_path = dir + "/data_level0.bin", links_path = dir + "/link_lists.bin";
   // data_level0.bin may be sized for max_elements; only the first cur_element_count slots count.
   CM_ASSIGN_OR_RETURN(size_t level0_file, FileSize(level0_path));
@@ -110,8 +99,7 @@ Result<std::unique_ptr<StockGraph>> StockGraph::LoadSegment(const std::string& d
 }
 
 Result<uint64_t> StockGraph::PeekSegmentElementCount(const std::string& dir) {
-  std::string raw;
-  CM_ASSIGN_OR_RETURN(HnswHeader h, ReadSegmentHeader(dir, &raw));
+  CM_ASSIGN_OR_RETURN(HnswHeader h, ReadHnswSegmentHeader(dir));
   return h.cur_element_count;
 }
 
