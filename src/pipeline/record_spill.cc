@@ -32,8 +32,6 @@ void Frame(std::string* out, uint64_t hash, std::string_view record) {
 
 RecordSpill::RecordSpill(std::string what, uint64_t memory_budget) : what_(std::move(what)), budget_(memory_budget) {}
 
-RecordSpill::~RecordSpill() = default;
-
 size_t RecordSpill::PartitionsFor(std::optional<uint64_t> estimated_bytes, uint64_t memory_budget) {
   if (!estimated_bytes) return 64;
   uint64_t half = std::max<uint64_t>(memory_budget / 2, 1);

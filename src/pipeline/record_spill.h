@@ -33,7 +33,6 @@ class RecordSpill {
  public:
   // `what` names the records in errors ("expected records").
   RecordSpill(std::string what, uint64_t memory_budget);
-  ~RecordSpill();
   RecordSpill(const RecordSpill&) = delete;
   RecordSpill& operator=(const RecordSpill&) = delete;
 

@@ -132,7 +132,6 @@ Status PersistDirWriter::Prepare() {
   for (const auto& [name, sql] : deferred_indexes_) CM_RETURN_IF_ERROR(db_.Exec("DROP INDEX \"" + name + "\""));
   CM_RETURN_IF_ERROR(db_.Exec(fmt::format(
       "INSERT INTO embedding_fulltext_search (embedding_fulltext_search, rank) VALUES ('hashsize', {})", kFtsHashBytes)));
-  fts_configured_ = true;
   CM_ASSIGN_OR_RETURN(rows_, RowWriter::Start(&db_, kMaxPendingRowBytes));
   return Status::Ok();
 }
@@ -153,11 +152,9 @@ Status PersistDirWriter::Commit() {
   CM_RETURN_IF_ERROR(OwnDb());
   rows_.reset();
   for (const auto& [name, sql] : deferred_indexes_) CM_RETURN_IF_ERROR(db_.Exec(sql));
-  if (fts_configured_) {
-    // The open connection keeps its copy of the setting; the postings still in memory are
-    // written at COMMIT as before. Only the stored row goes (see kFtsHashBytes).
-    CM_RETURN_IF_ERROR(db_.Exec("DELETE FROM embedding_fulltext_search_config WHERE k = 'hashsize'"));
-  }
+  // The hashsize row of Prepare, if it ran (see kFtsHashBytes). The open connection keeps its
+  // copy of the setting; the postings still in memory are written at COMMIT as before.
+  CM_RETURN_IF_ERROR(db_.Exec("DELETE FROM embedding_fulltext_search_config WHERE k = 'hashsize'"));
   CM_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   CM_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=DELETE"));
   CM_RETURN_IF_ERROR(db_.Close());

@@ -144,7 +144,6 @@ class PersistDirWriter {
   std::unique_ptr<IndexFeeder> feeder_;
   std::unique_ptr<RowWriter> rows_;
   std::vector<std::pair<std::string, std::string>> deferred_indexes_;  // (name, sql), created at EndOfRecords or Commit
-  bool fts_configured_ = false;  // embedding_fulltext_search has a hashsize row to remove at Commit
   uint64_t next_seq_id_ = 1;
   int64_t next_embedding_rowid_ = 1;
   bool committed_ = false;

@@ -140,16 +140,37 @@ TEST(PersistDirWriter, ARefusedRowFailsTheWriterNamingTheRecord) {
   EXPECT_FALSE(std::filesystem::exists(o.destination));
 }
 
-// embedding_metadata's indexes, as (name, sql) in name order.
-std::vector<std::pair<std::string, std::string>> MetadataIndexes(Db& db) {
+// The rows of a two-column query, as text.
+std::vector<std::pair<std::string, std::string>> TextPairs(Db& db, const char* sql) {
   std::vector<std::pair<std::string, std::string>> out;
-  auto q = db.Prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'embedding_metadata' "
-                      "AND sql IS NOT NULL ORDER BY name");
-  EXPECT_TRUE(q.ok());
+  auto q = db.Prepare(sql);
+  EXPECT_TRUE(q.ok()) << sql;
   if (!q.ok()) return out;
   bool row = false;
   while (q->Step(&row).ok() && row) out.emplace_back(q->ColumnText(0), q->ColumnText(1));
   return out;
+}
+
+// embedding_metadata's indexes, as (name, sql) in name order.
+std::vector<std::pair<std::string, std::string>> MetadataIndexes(Db& db) {
+  return TextPairs(db, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'embedding_metadata' "
+                       "AND sql IS NOT NULL ORDER BY name");
+}
+
+// Finishes the writer's one collection and commits.
+void FinishAndCommit(std::unique_ptr<CollectionWriter>& c, PersistDirWriter& w) {
+  auto done = c->Finish();
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  c.reset();
+  ASSERT_TRUE(w.Commit().ok());
+}
+
+// A new database with Chroma's schema and nothing else, to compare a written one against.
+void OpenFreshChromaDb(const std::string& tag, Db* out) {
+  auto db = Db::Open(test::MakeTempDir(tag) + "/fresh.sqlite3", Db::Mode::kReadWriteCreate);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(ApplyChromaSchema(*db).ok());
+  *out = std::move(*db);
 }
 
 // embedding_metadata's value indexes are dropped while rows go in and built again from Chroma's
@@ -174,15 +195,11 @@ TEST_P(DeferredIndexes, AreThoseOfAFreshSchema) {
     ASSERT_FALSE((*c)->CheckDimension(6, "row").has_value());
     ASSERT_TRUE((*c)->Add(MakeRecord("r" + std::to_string(i), 6, rng, i)).ok());
   }
-  auto done = (*c)->Finish();
-  ASSERT_TRUE(done.ok()) << done.status().ToString();
-  c->reset();
-  ASSERT_TRUE((*w)->Commit().ok());
+  ASSERT_NO_FATAL_FAILURE(FinishAndCommit(*c, **w));
 
-  auto fresh = Db::Open(test::MakeTempDir("writer-indexes-fresh") + "/fresh.sqlite3", Db::Mode::kReadWriteCreate);
-  ASSERT_TRUE(fresh.ok());
-  ASSERT_TRUE(ApplyChromaSchema(*fresh).ok());
-  auto want = MetadataIndexes(*fresh);
+  Db fresh;
+  ASSERT_NO_FATAL_FAILURE(OpenFreshChromaDb("writer-indexes-fresh", &fresh));
+  auto want = MetadataIndexes(fresh);
   ASSERT_FALSE(want.empty());
   auto db = Db::Open(o.destination + "/chroma.sqlite3", Db::Mode::kReadOnly);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -202,13 +219,7 @@ TEST_P(DeferredIndexes, AreThoseOfAFreshSchema) {
 // database. The full-text index ends with a fresh schema's configuration, passes FTS5's own
 // integrity check, and finds each document by a phrase only that document holds.
 std::vector<std::pair<std::string, std::string>> FtsConfig(Db& db) {
-  std::vector<std::pair<std::string, std::string>> out;
-  auto q = db.Prepare("SELECT k, v FROM embedding_fulltext_search_config ORDER BY k");
-  EXPECT_TRUE(q.ok());
-  if (!q.ok()) return out;
-  bool row = false;
-  while (q->Step(&row).ok() && row) out.emplace_back(q->ColumnText(0), q->ColumnText(1));
-  return out;
+  return TextPairs(db, "SELECT k, v FROM embedding_fulltext_search_config ORDER BY k");
 }
 
 TEST(PersistDirWriter, FullTextIndexHasEveryDocumentAndAFreshConfiguration) {
@@ -227,17 +238,13 @@ TEST(PersistDirWriter, FullTextIndexHasEveryDocumentAndAFreshConfiguration) {
     ASSERT_FALSE((*c)->CheckDimension(4, "row").has_value());
     ASSERT_TRUE((*c)->Add(std::move(r)).ok());
   }
-  auto done = (*c)->Finish();
-  ASSERT_TRUE(done.ok()) << done.status().ToString();
-  c->reset();
-  ASSERT_TRUE((*w)->Commit().ok());
+  ASSERT_NO_FATAL_FAILURE(FinishAndCommit(*c, **w));
 
-  auto fresh = Db::Open(test::MakeTempDir("writer-fts-fresh") + "/fresh.sqlite3", Db::Mode::kReadWriteCreate);
-  ASSERT_TRUE(fresh.ok());
-  ASSERT_TRUE(ApplyChromaSchema(*fresh).ok());
+  Db fresh;
+  ASSERT_NO_FATAL_FAILURE(OpenFreshChromaDb("writer-fts-fresh", &fresh));
   auto db = Db::Open(o.destination + "/chroma.sqlite3", Db::Mode::kReadWriteCreate);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
-  EXPECT_EQ(FtsConfig(*db), FtsConfig(*fresh));
+  EXPECT_EQ(FtsConfig(*db), FtsConfig(fresh));
   EXPECT_TRUE(db->Exec("INSERT INTO embedding_fulltext_search (embedding_fulltext_search) VALUES ('integrity-check')").ok());
   for (size_t i : {size_t{0}, size_t{1234}, n - 1}) {
     auto q = db->Prepare("SELECT e.embedding_id FROM embedding_fulltext_search f JOIN embeddings e ON e.id = f.rowid "
