@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "chroma/multi_row_insert.h"
 #include "chroma/sqlite_db.h"
 #include "core/record.h"
 
@@ -21,6 +22,18 @@ inline Status BindMetadataValue(Stmt& s, const std::string& key, const MetadataV
   if (auto* i = std::get_if<int64_t>(&v)) return s.BindInt(4, *i);
   if (auto* d = std::get_if<double>(&v)) return s.BindDouble(5, *d);
   return s.BindText(3, std::get<std::string>(v));
+}
+
+// One embedding_metadata row (id, key, string_value, int_value, float_value, bool_value) for an
+// insert prepared with those columns, owned by record `record_id`. The strings must outlive the
+// insert's Flush.
+inline Status AddMetadataRow(MultiRowInsert& m, std::string_view record_id, int64_t id, std::string_view key,
+                             const MetadataValue& v) {
+  using V = MultiRowInsert::Value;
+  if (auto* b = std::get_if<bool>(&v)) return m.Add(record_id, {id, key, V{}, V{}, V{}, int64_t{*b ? 1 : 0}});
+  if (auto* i = std::get_if<int64_t>(&v)) return m.Add(record_id, {id, key, V{}, *i, V{}, V{}});
+  if (auto* d = std::get_if<double>(&v)) return m.Add(record_id, {id, key, V{}, V{}, *d, V{}});
+  return m.Add(record_id, {id, key, std::string_view(std::get<std::string>(v)), V{}, V{}, V{}});
 }
 
 }  // namespace cm

@@ -23,9 +23,10 @@ size_t Bytes(const ConvertedRecord& r) {
 
 Result<std::unique_ptr<RowWriter>> RowWriter::Start(Db* db, size_t max_pending_bytes) {
   std::unique_ptr<RowWriter> w(new RowWriter(db, max_pending_bytes));
-  CM_ASSIGN_OR_RETURN(w->emb_, db->Prepare("INSERT INTO embeddings (id, segment_id, embedding_id, seq_id) VALUES (?, ?, ?, ?)"));
-  CM_ASSIGN_OR_RETURN(w->meta_, db->Prepare(
-      "INSERT INTO embedding_metadata (id, key, string_value, int_value, float_value, bool_value) VALUES (?, ?, ?, ?, ?, ?)"));
+  CM_ASSIGN_OR_RETURN(w->emb_, MultiRowInsert::Prepare(*db, "embeddings", {"id", "segment_id", "embedding_id", "seq_id", "created_at"}));
+  CM_ASSIGN_OR_RETURN(w->meta_, MultiRowInsert::Prepare(*db, "embedding_metadata",
+                                                        {"id", "key", "string_value", "int_value", "float_value", "bool_value"}));
+  CM_ASSIGN_OR_RETURN(w->now_, db->Prepare("SELECT CURRENT_TIMESTAMP"));
   CM_ASSIGN_OR_RETURN(w->fts_, db->Prepare("INSERT INTO embedding_fulltext_search (rowid, string_value) VALUES (?, ?)"));
   w->worker_ = std::thread([p = w.get()] { p->Work(); });
   return w;
@@ -98,9 +99,22 @@ void RowWriter::Work() {
 }
 
 Status RowWriter::Run(Queued& q) {
+  // embeddings.created_at is CURRENT_TIMESTAMP, as Chroma leaves it, taken once per batch (see
+  // MultiRowInsert: the column's default would cost a statement savepoint).
+  bool row = false;
+  CM_RETURN_IF_ERROR(now_.Step(&row));
+  created_at_ = row ? now_.ColumnText(0) : std::string();
+  now_.Reset();
+  if (created_at_.empty()) return Status::Internal("SELECT CURRENT_TIMESTAMP returned nothing");
   for (Job& job : q.batch) {
     Status s = Write(job);
-    if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\", record id \"{}\"", *job.collection_name, job.record.id));
+    if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\"", *job.collection_name));
+  }
+  // The rows still waiting view the batch's records: insert them before the records move.
+  Status s = emb_.Flush();
+  if (s.ok()) s = meta_.Flush();
+  if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\"", *q.batch.back().collection_name));
+  for (Job& job : q.batch) {
     if (job.written) *job.written = std::move(job.record);
   }
   for (const std::string& sql : q.sql) CM_RETURN_IF_ERROR(db_->Exec(sql));
@@ -108,30 +122,19 @@ Status RowWriter::Run(Queued& q) {
 }
 
 Status RowWriter::Write(const Job& job) {
+  using V = MultiRowInsert::Value;
   const ConvertedRecord& r = job.record;
-  CM_RETURN_IF_ERROR(emb_.BindInt(1, job.rowid));
-  CM_RETURN_IF_ERROR(emb_.BindText(2, *job.metadata_segment));
-  CM_RETURN_IF_ERROR(emb_.BindText(3, r.id));
-  CM_RETURN_IF_ERROR(emb_.BindInt(4, static_cast<int64_t>(job.seq_id)));
-  CM_RETURN_IF_ERROR(emb_.Run());
-  for (const auto& e : r.metadata) {
-    CM_RETURN_IF_ERROR(meta_.BindInt(1, job.rowid));
-    CM_RETURN_IF_ERROR(BindMetadataValue(meta_, e.key, e.value));
-    CM_RETURN_IF_ERROR(meta_.Run());
-  }
+  CM_RETURN_IF_ERROR(emb_.Add(r.id, {job.rowid, std::string_view(*job.metadata_segment), std::string_view(r.id),
+                               static_cast<int64_t>(job.seq_id), std::string_view(created_at_)}));
+  for (const auto& e : r.metadata) CM_RETURN_IF_ERROR(AddMetadataRow(meta_, r.id, job.rowid, e.key, e.value));
   if (r.document) {
-    CM_RETURN_IF_ERROR(meta_.BindInt(1, job.rowid));
-    CM_RETURN_IF_ERROR(BindMetadataValue(meta_, kDocumentKey, *r.document));
-    CM_RETURN_IF_ERROR(meta_.Run());
+    CM_RETURN_IF_ERROR(meta_.Add(r.id, {job.rowid, kDocumentKey, std::string_view(*r.document), V{}, V{}, V{}}));
     CM_RETURN_IF_ERROR(fts_.BindInt(1, job.rowid));
     CM_RETURN_IF_ERROR(fts_.BindText(2, *r.document));
-    CM_RETURN_IF_ERROR(fts_.Run());
+    Status s = fts_.Run();
+    if (!s.ok()) return s.WithContext(fmt::format("record \"{}\"", r.id));
   }
-  if (r.uri) {
-    CM_RETURN_IF_ERROR(meta_.BindInt(1, job.rowid));
-    CM_RETURN_IF_ERROR(BindMetadataValue(meta_, kUriKey, *r.uri));
-    CM_RETURN_IF_ERROR(meta_.Run());
-  }
+  if (r.uri) CM_RETURN_IF_ERROR(meta_.Add(r.id, {job.rowid, kUriKey, std::string_view(*r.uri), V{}, V{}, V{}}));
   return Status::Ok();
 }
 

@@ -4,8 +4,10 @@
 // migration's work once the graph costs nothing (a reused legacy graph) and a core is free.
 //
 // Records go over in batches of kBatchRecords through a queue bounded by `max_pending_bytes`
-// (Submit blocks when the writer falls behind). The first failure is kept, named with its
-// collection and record, and returned by every later Submit/Drain.
+// (Submit blocks when the writer falls behind). The rows of embeddings and embedding_metadata
+// go in MultiRowInsert::kRows at a time, flushed at the end of every batch. The first failure
+// is kept, named with its collection and record (for a multi-row statement: the records whose
+// rows it held), and returned by every later Submit/Drain.
 //
 // The database belongs to the writer thread from a Submit until the next Drain returns: callers
 // Drain before they use the connection themselves. One thread calls Submit/Drain.
@@ -20,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "chroma/multi_row_insert.h"
 #include "chroma/sqlite_db.h"
 #include "core/status.h"
 #include "pipeline/policies.h"
@@ -65,7 +68,9 @@ class RowWriter {
 
   Db* db_;
 
-  Stmt emb_, meta_, fts_;
+  MultiRowInsert emb_, meta_;
+  Stmt fts_, now_;
+  std::string created_at_;  // this batch's CURRENT_TIMESTAMP
   size_t max_pending_bytes_;
   Batch open_;  // filling on the caller's thread
   size_t open_bytes_ = 0;
