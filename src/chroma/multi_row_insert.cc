@@ -6,9 +6,10 @@
 namespace cm {
 
 Result<MultiRowInsert> MultiRowInsert::Prepare(Db& db, std::string_view table,
-                                               std::initializer_list<std::string_view> columns) {
+                                               std::initializer_list<std::string_view> columns, std::string owner_noun) {
   MultiRowInsert m;
   m.columns_ = columns.size();
+  m.owner_noun_ = std::move(owner_noun);
   std::string row = "(";
   for (size_t i = 0; i < m.columns_; ++i) row += i == 0 ? "?" : ", ?";
   row += ")";
@@ -48,8 +49,8 @@ std::string MultiRowInsert::Owners(size_t first, size_t last) const {
   }
   std::vector<std::string> quoted;
   for (std::string_view o : distinct) quoted.push_back(fmt::format("\"{}\"", o));
-  if (quoted.size() == 1) return "record " + quoted[0];
-  return fmt::format("one of records {} (their rows went in one statement)", fmt::join(quoted, ", "));
+  if (quoted.size() == 1) return owner_noun_ + " " + quoted[0];
+  return fmt::format("one of {}s {} (their rows went in one statement)", owner_noun_, fmt::join(quoted, ", "));
 }
 
 Status MultiRowInsert::Add(std::string_view owner, std::initializer_list<Value> row) {

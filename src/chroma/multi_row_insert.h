@@ -40,8 +40,10 @@ class MultiRowInsert {
   // NULL, INTEGER, REAL or TEXT.
   using Value = std::variant<std::monostate, int64_t, double, std::string_view>;
 
-  // `columns` as they appear in the INSERT, e.g. {"id", "key"}.
-  static Result<MultiRowInsert> Prepare(Db& db, std::string_view table, std::initializer_list<std::string_view> columns);
+  // `columns` as they appear in the INSERT, e.g. {"id", "key"}; `owner_noun` names what a row's
+  // owner is in errors (record "x").
+  static Result<MultiRowInsert> Prepare(Db& db, std::string_view table, std::initializer_list<std::string_view> columns,
+                                        std::string owner_noun = "record");
 
   MultiRowInsert() = default;
   MultiRowInsert(MultiRowInsert&&) = default;
@@ -56,11 +58,12 @@ class MultiRowInsert {
 
  private:
   Status Bind(Stmt& s, size_t first_value, size_t count);
-  // "record "a"" or "one of records "a", "b"" for the owners of rows [first, last).
+  // `record "a"` or `one of records "a", "b" (...)` for the owners of rows [first, last).
   std::string Owners(size_t first, size_t last) const;
 
   Stmt full_, one_;
   size_t columns_ = 0;
+  std::string owner_noun_;
   std::vector<Value> waiting_;
   std::vector<std::string_view> owners_;  // one per waiting row
 };

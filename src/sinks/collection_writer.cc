@@ -66,14 +66,12 @@ Status CollectionWriter::Start() {
     return s.WithContext(fmt::format("collection \"{}\" (database {}/{})", spec_.name, spec_.tenant, spec_.database));
   }
 
-  CM_ASSIGN_OR_RETURN(Stmt cmeta, db.Prepare(
-      "INSERT INTO collection_metadata (collection_id, key, str_value, int_value, float_value, bool_value) "
-      "VALUES (?, ?, ?, ?, ?, ?)"));
+  CM_ASSIGN_OR_RETURN(MultiRowInsert cmeta, MultiRowInsert::Prepare(db, "collection_metadata",
+      {"collection_id", "key", "str_value", "int_value", "float_value", "bool_value"}, "collection"));
   for (const auto& e : spec_.metadata) {
-    CM_RETURN_IF_ERROR(cmeta.BindText(1, w_.id));
-    CM_RETURN_IF_ERROR(BindMetadataValue(cmeta, e.key, e.value));
-    CM_RETURN_IF_ERROR(cmeta.Run());
+    CM_RETURN_IF_ERROR(AddMetadataRow(cmeta, spec_.name, std::string_view(w_.id), e.key, e.value));
   }
+  CM_RETURN_IF_ERROR(cmeta.Flush());
 
   CM_ASSIGN_OR_RETURN(Stmt seg, db.Prepare("INSERT INTO segments (id, type, scope, collection) VALUES (?, ?, ?, ?)"));
   for (auto [id, type, scope] : {std::tuple{w_.vector_segment, kVectorSegmentType, "VECTOR"},
