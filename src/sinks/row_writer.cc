@@ -19,6 +19,19 @@ size_t Bytes(const ConvertedRecord& r) {
   return n;
 }
 
+// Names the collections of a batch's records, for an error in rows the batch left waiting: the
+// failing record is named by MultiRowInsert, and it is in one of these (nearly always just one).
+std::string CollectionsOf(const std::vector<RowWriter::Job>& batch) {
+  std::vector<const std::string*> names;
+  for (const RowWriter::Job& job : batch) {
+    if (names.empty() || *names.back() != *job.collection_name) names.push_back(job.collection_name);
+  }
+  if (names.size() == 1) return fmt::format("collection \"{}\"", *names[0]);
+  std::string out = "one of collections";
+  for (size_t i = 0; i < names.size(); ++i) out += fmt::format("{} \"{}\"", i ? "," : "", *names[i]);
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RowWriter>> RowWriter::Start(Db* db, size_t max_pending_bytes) {
@@ -99,23 +112,25 @@ void RowWriter::Work() {
 }
 
 Status RowWriter::Run(Queued& q) {
-  // embeddings.created_at is CURRENT_TIMESTAMP, as Chroma leaves it, taken once per batch (see
-  // MultiRowInsert: the column's default would cost a statement savepoint).
-  bool row = false;
-  CM_RETURN_IF_ERROR(now_.Step(&row));
-  created_at_ = row ? now_.ColumnText(0) : std::string();
-  now_.Reset();
-  if (created_at_.empty()) return Status::Internal("SELECT CURRENT_TIMESTAMP returned nothing");
-  for (Job& job : q.batch) {
-    Status s = Write(job);
-    if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\"", *job.collection_name));
-  }
-  // The rows still waiting view the batch's records: insert them before the records move.
-  Status s = emb_.Flush();
-  if (s.ok()) s = meta_.Flush();
-  if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\"", *q.batch.back().collection_name));
-  for (Job& job : q.batch) {
-    if (job.written) *job.written = std::move(job.record);
+  if (!q.batch.empty()) {
+    // embeddings.created_at is CURRENT_TIMESTAMP, as Chroma leaves it, taken once per batch (see
+    // MultiRowInsert: the column's default would cost a statement savepoint).
+    bool row = false;
+    CM_RETURN_IF_ERROR(now_.Step(&row));
+    created_at_ = row ? now_.ColumnText(0) : std::string();
+    now_.Reset();
+    if (created_at_.empty()) return Status::Internal("SELECT CURRENT_TIMESTAMP returned nothing");
+    for (Job& job : q.batch) {
+      Status s = Write(job);
+      if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\"", *job.collection_name));
+    }
+    // The rows still waiting view the batch's records: insert them before the records move.
+    Status s = emb_.Flush();
+    if (s.ok()) s = meta_.Flush();
+    if (!s.ok()) return s.WithContext(CollectionsOf(q.batch));
+    for (Job& job : q.batch) {
+      if (job.written) *job.written = std::move(job.record);
+    }
   }
   for (const std::string& sql : q.sql) CM_RETURN_IF_ERROR(db_->Exec(sql));
   return Status::Ok();
