@@ -74,23 +74,49 @@ Status RleBitPackedDecoder::NextRun() {
   return cur_.Skip(bytes, "bit-packed run");
 }
 
-Status RleBitPackedDecoder::Get(size_t n, uint32_t* out) {
+namespace {
+
+// Unpacks `groups` whole groups of 8 values of `bw` (1..8) bits, least significant bit first: a
+// group is exactly bw bytes, read as one little-endian word.
+template <typename T>
+void UnpackGroups(const uint8_t* p, int bw, size_t groups, T* out) {
+  const uint64_t mask = (uint64_t{1} << bw) - 1;
+  for (size_t g = 0; g < groups; ++g, p += bw, out += 8) {
+    uint64_t word = 0;
+    for (int b = 0; b < bw; ++b) word |= static_cast<uint64_t>(p[b]) << (8 * b);
+    for (int k = 0; k < 8; ++k) out[k] = static_cast<T>((word >> (k * bw)) & mask);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+Status RleBitPackedDecoder::GetAs(size_t n, T* out) {
   while (n > 0) {
     if (rle_left_ > 0) {
       size_t take = static_cast<size_t>(std::min<uint64_t>(rle_left_, n));
-      std::fill(out, out + take, rle_value_);
+      std::fill(out, out + take, static_cast<T>(rle_value_));
       out += take;
       n -= take;
       rle_left_ -= take;
     } else if (packed_left_ > 0) {
       size_t take = static_cast<size_t>(std::min<uint64_t>(packed_left_, n));
       if (bw_ == 0) {
-        std::fill(out, out + take, 0u);
+        std::fill(out, out + take, T{0});
       } else {
-        for (size_t i = 0; i < take; ++i) {
-          out[i] = static_cast<uint32_t>(ReadBitsLsb(packed_, packed_bit_, bw_));
-          packed_bit_ += bw_;
+        size_t i = 0;
+        if (bw_ <= 8) {
+          // Values up to the next group boundary one by one, then whole groups at once: a run's
+          // values are all within the bytes NextRun checked, so a whole group's bytes are too.
+          for (; i < take && packed_bit_ % (8 * static_cast<size_t>(bw_)) != 0; ++i, packed_bit_ += bw_) {
+            out[i] = static_cast<T>(ReadBitsLsb(packed_, packed_bit_, bw_));
+          }
+          size_t groups = (take - i) / 8;
+          UnpackGroups(packed_ + packed_bit_ / 8, bw_, groups, out + i);
+          i += groups * 8;
+          packed_bit_ += groups * 8 * static_cast<size_t>(bw_);
         }
+        for (; i < take; ++i, packed_bit_ += bw_) out[i] = static_cast<T>(ReadBitsLsb(packed_, packed_bit_, bw_));
       }
       out += take;
       n -= take;
@@ -101,6 +127,13 @@ Status RleBitPackedDecoder::Get(size_t n, uint32_t* out) {
     }
   }
   return Status::Ok();
+}
+
+Status RleBitPackedDecoder::Get(size_t n, uint32_t* out) { return GetAs(n, out); }
+
+Status RleBitPackedDecoder::Get(size_t n, uint16_t* out) {
+  if (bw_ > 16) return cur_.Error(fmt::format("bit width {} where at most 16 was expected", bw_));
+  return GetAs(n, out);
 }
 
 Status LevelDecoder::InitV1(int32_t encoding, int max_level, size_t num_values, ByteCursor* page) {
@@ -156,20 +189,13 @@ Status LevelDecoder::Get(size_t n, uint16_t* out) {
     }
     return Status::Ok();
   }
-  uint32_t buf[256];
-  while (n > 0) {
-    size_t take = std::min<size_t>(n, 256);
-    CM_RETURN_IF_ERROR(rle_.Get(take, buf));
-    uint32_t highest = 0;  // checked once per block, so that the copy loop vectorises
-    for (size_t i = 0; i < take; ++i) {
-      highest = std::max(highest, buf[i]);
-      out[i] = static_cast<uint16_t>(buf[i]);
-    }
-    if (highest > static_cast<uint32_t>(max_level_)) {
-      return rle_.cursor().Error(fmt::format("level {} exceeds the column's maximum {}", highest, max_level_));
-    }
-    out += take;
-    n -= take;
+  CM_RETURN_IF_ERROR(rle_.Get(n, out));
+  // bw_ bits cannot exceed a maximum of 2^bw_ - 1 (the common case: levels 0..1 or 0..3).
+  if (max_level_ == (1 << bw_) - 1) return Status::Ok();
+  uint16_t highest = 0;
+  for (size_t i = 0; i < n; ++i) highest = std::max(highest, out[i]);
+  if (highest > max_level_) {
+    return rle_.cursor().Error(fmt::format("level {} exceeds the column's maximum {}", highest, max_level_));
   }
   return Status::Ok();
 }

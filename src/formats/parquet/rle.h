@@ -25,9 +25,13 @@ class RleBitPackedDecoder {
   RleBitPackedDecoder(ByteCursor data, int bit_width) : cur_(data), bw_(bit_width) {}
   // Decodes exactly n values; Corrupt if the runs end first.
   Status Get(size_t n, uint32_t* out);
+  // The same into 16-bit values, for levels; the bit width must be at most 16.
+  Status Get(size_t n, uint16_t* out);
   const ByteCursor& cursor() const { return cur_; }
 
  private:
+  template <typename T>
+  Status GetAs(size_t n, T* out);
   Status NextRun();
   ByteCursor cur_;
   int bw_ = 0;
