@@ -173,19 +173,39 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Adopt(std::unique_ptr<ReusedGr
       return Status::Mismatch(fmt::format("{} names one {} twice", labels_path, g->by_id_ ? "id (or its hash)" : "row uuid"));
     }
   }
+  g->key_of_element_.assign(graph.size(), RowKey{});
+  g->named_ = std::move(named);
+  for (const auto& [key, element] : g->element_of_row_) g->key_of_element_[element] = key;
   g->taken_.assign(graph.size(), false);
   return g;
+}
+
+std::optional<size_t> ReusedGraph::NearGuess(const RowKey& key) const {
+  constexpr size_t kWindow = 16;  // elements either side of the guess
+  const size_t n = key_of_element_.size();
+  auto at = [&](size_t e) { return e < n && named_[e] && key_of_element_[e] == key; };
+  if (at(next_guess_)) return next_guess_;
+  for (size_t d = 1; d <= kWindow; ++d) {
+    if (at(next_guess_ + d)) return next_guess_ + d;
+    if (d <= next_guess_ && at(next_guess_ - d)) return next_guess_ - d;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> ReusedGraph::Claim(std::string_view key_text, const float* v, size_t dim, uint64_t label) {
   std::optional<RowKey> key = by_id_ ? std::optional<RowKey>(IdKey(key_text)) : ParseRowKey(key_text);
   if (!key) return fmt::format("its row uuid \"{}\" is not a uuid", key_text);
   const char* what = by_id_ ? "id" : "row";
-  auto it = std::lower_bound(element_of_row_.begin(), element_of_row_.end(), std::make_pair(*key, uint32_t{0}));
-  if (it == element_of_row_.end() || it->first != *key) {
-    return fmt::format("its {} {} is not in {}", what, key_text, labels_path_);
+  size_t element = 0;
+  if (std::optional<size_t> near = NearGuess(*key)) {
+    element = *near;
+  } else {
+    auto it = std::lower_bound(element_of_row_.begin(), element_of_row_.end(), std::make_pair(*key, uint32_t{0}));
+    if (it == element_of_row_.end() || it->first != *key) {
+      return fmt::format("its {} {} is not in {}", what, key_text, labels_path_);
+    }
+    element = it->second;
   }
-  uint32_t element = it->second;
   if (taken_[element]) return fmt::format("its {} {} was claimed twice", what, key_text);
   if (dim != graph_->dim()) return fmt::format("it has {} dimensions, the cache {}", dim, graph_->dim());
   const float* stored = graph_->vector(element);
@@ -207,6 +227,7 @@ std::optional<std::string> ReusedGraph::Claim(std::string_view key_text, const f
   graph_->set_label(element, label);
   taken_[element] = true;
   ++claimed_;
+  next_guess_ = element + 1;
   return std::nullopt;
 }
 

@@ -90,6 +90,14 @@ class ReusedGraph {
   std::unique_ptr<StockGraph> graph_;
   Space space_ = Space::kL2;
   std::vector<std::pair<RowKey, uint32_t>> element_of_row_;  // sorted by key (20 bytes an element)
+  // Each element's key, and whether the labels name it (a deleted element is not named). Records
+  // mostly arrive in about the order their elements were inserted (Chroma inserted them in
+  // parallel, so neighbours swap), so Claim first looks near the element after the last one
+  // claimed: a binary search of element_of_row_ is ~17 cache misses at 100k, 20 at a million.
+  std::vector<RowKey> key_of_element_;
+  std::vector<bool> named_;
+  size_t next_guess_ = 0;
+  std::optional<size_t> NearGuess(const RowKey& key) const;
   std::vector<bool> taken_;
   size_t claimed_ = 0;
 };

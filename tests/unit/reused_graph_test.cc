@@ -124,14 +124,21 @@ TEST(ReusedGraph, AFailedClaimChangesNothing) {
 
 void ExpectRecordsWritten(const std::string& out, const Cache& c, std::map<uint64_t, size_t>& row_of_label, Space space);
 
-void ClaimAllAndWrite(Space space) {
+// Records arrive in another order and get other labels (the writer's row order): shuffled, or
+// nearly the graph's element order (neighbours swapped, a stretch reversed, as a parallel insert
+// leaves them), which Claim finds near its guess.
+void ClaimAllAndWrite(Space space, bool nearly_in_order = false) {
   Cache c = MakeCache(space);
   auto g = ReusedGraph::Open(c.index, c.labels, Params(space), c.n);
   ASSERT_TRUE(g.ok()) << g.status().ToString();
-  // Records arrive in another order and get other labels (the writer's row order).
   std::vector<size_t> order(c.n);
   for (size_t i = 0; i < c.n; ++i) order[i] = i;
-  std::shuffle(order.begin(), order.end(), std::mt19937(4));
+  if (nearly_in_order) {
+    for (size_t i = 0; i + 1 < c.n; i += 3) std::swap(order[i], order[i + 1]);
+    std::reverse(order.begin() + c.n / 3, order.begin() + c.n / 2);
+  } else {
+    std::shuffle(order.begin(), order.end(), std::mt19937(4));
+  }
   std::map<uint64_t, size_t> row_of_label;
   for (size_t k = 0; k < c.n; ++k) {
     size_t row = order[k];
@@ -315,6 +322,7 @@ TEST(ReusedGraph, SegmentCosineClaimsByIdAndKeepsItsEdges) { ClaimSegmentByIdAnd
 
 TEST(ReusedGraph, L2WritesNewLabelsAndTheRecordsVectors) { ClaimAllAndWrite(Space::kL2); }
 TEST(ReusedGraph, CosineWritesUnitVectorsAndNorms) { ClaimAllAndWrite(Space::kCosine); }
+TEST(ReusedGraph, ClaimsArrivingNearlyInElementOrder) { ClaimAllAndWrite(Space::kCosine, true); }
 
 }  // namespace
 }  // namespace cm
