@@ -94,7 +94,7 @@ class ReusedGraph {
   // mostly arrive in about the order their elements were inserted (Chroma inserted them in
   // parallel, so neighbours swap), so Claim first looks near the element after the last one
   // claimed: a binary search of element_of_row_ is ~17 cache misses at 100k, 20 at a million.
-  std::vector<RowKey> key_of_element_;
+  std::vector<RowKey> key_of_element_;  // 16 bytes an element (16 MB at a million)
   std::vector<bool> named_;
   size_t next_guess_ = 0;
   std::optional<size_t> NearGuess(const RowKey& key) const;
