@@ -19,19 +19,6 @@ size_t Bytes(const ConvertedRecord& r) {
   return n;
 }
 
-// Names the collections of a batch's records, for an error in rows the batch left waiting: the
-// failing record is named by MultiRowInsert, and it is in one of these (nearly always just one).
-std::string CollectionsOf(const std::vector<RowWriter::Job>& batch) {
-  std::vector<const std::string*> names;
-  for (const RowWriter::Job& job : batch) {
-    if (names.empty() || *names.back() != *job.collection_name) names.push_back(job.collection_name);
-  }
-  if (names.size() == 1) return fmt::format("collection \"{}\"", *names[0]);
-  std::string out = "one of collections";
-  for (size_t i = 0; i < names.size(); ++i) out += fmt::format("{} \"{}\"", i ? "," : "", *names[i]);
-  return out;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<RowWriter>> RowWriter::Start(Db* db, size_t max_pending_bytes) {
@@ -55,6 +42,8 @@ RowWriter::~RowWriter() {
 }
 
 Status RowWriter::Submit(Job job) {
+  // A batch holds one collection's records, so that an error names the right one.
+  if (!open_.empty() && open_.back().collection_name != job.collection_name) CM_RETURN_IF_ERROR(Push());
   open_bytes_ += Bytes(job.record);
   open_.push_back(std::move(job));
   if (open_.size() < kBatchRecords) {
@@ -127,7 +116,7 @@ Status RowWriter::Run(Queued& q) {
     // The rows still waiting view the batch's records: insert them before the records move.
     Status s = emb_.Flush();
     if (s.ok()) s = meta_.Flush();
-    if (!s.ok()) return s.WithContext(CollectionsOf(q.batch));
+    if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\"", *q.batch.back().collection_name));
     for (Job& job : q.batch) {
       if (job.written) *job.written = std::move(job.record);
     }

@@ -4,10 +4,11 @@
 // migration's work once the graph costs nothing (a reused legacy graph) and a core is free.
 //
 // Records go over in batches of kBatchRecords through a queue bounded by `max_pending_bytes`
-// (Submit blocks when the writer falls behind). The rows of embeddings and embedding_metadata
-// go in MultiRowInsert::kRows at a time, flushed at the end of every batch. The first failure
-// is kept, named with its collection and record (for a multi-row statement: the records whose
-// rows it held), and returned by every later Submit/Drain.
+// (Submit blocks when the writer falls behind); a batch holds the records of one collection.
+// The rows of embeddings and embedding_metadata go in MultiRowInsert::kRows at a time, flushed
+// at the end of every batch, so no statement spans two collections. The first failure is kept,
+// named with its collection and record (for a multi-row statement: the records whose rows it
+// held), and returned by every later Submit/Drain.
 //
 // The database belongs to the writer thread from a Submit until the next Drain returns: callers
 // Drain before they use the connection themselves. One thread calls Submit/Drain.
