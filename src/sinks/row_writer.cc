@@ -109,20 +109,21 @@ Status RowWriter::Run(Queued& q) {
     created_at_ = row ? now_.ColumnText(0) : std::string();
     now_.Reset();
     if (created_at_.empty()) return Status::Internal("SELECT CURRENT_TIMESTAMP returned nothing");
-    for (Job& job : q.batch) {
-      Status s = Write(job);
-      if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\"", *job.collection_name));
-    }
-    // The rows still waiting view the batch's records: insert them before the records move.
-    Status s = emb_.Flush();
-    if (s.ok()) s = meta_.Flush();
-    if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\"", *q.batch.back().collection_name));
+    Status s = WriteBatch(q.batch);
+    if (!s.ok()) return s.WithContext(fmt::format("collection \"{}\"", *q.batch.front().collection_name));
     for (Job& job : q.batch) {
       if (job.written) *job.written = std::move(job.record);
     }
   }
   for (const std::string& sql : q.sql) CM_RETURN_IF_ERROR(db_->Exec(sql));
   return Status::Ok();
+}
+
+Status RowWriter::WriteBatch(const Batch& batch) {
+  for (const Job& job : batch) CM_RETURN_IF_ERROR(Write(job));
+  // The rows still waiting view the batch's records: insert them before the records move.
+  CM_RETURN_IF_ERROR(emb_.Flush());
+  return meta_.Flush();
 }
 
 Status RowWriter::Write(const Job& job) {

@@ -64,6 +64,8 @@ class RowWriter {
   RowWriter(Db* db, size_t max_pending_bytes) : db_(db), max_pending_bytes_(max_pending_bytes) {}
   Status Push(std::vector<std::string> sql = {});
   void Work();
+  // A batch's rows, all of one collection (Submit keeps them so); Run names the collection.
+  Status WriteBatch(const Batch& batch);
   Status Write(const Job& job);
   Status Run(Queued& q);
 
