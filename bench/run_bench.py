@@ -177,6 +177,11 @@ def replay(work, writes, others):
     return ceiling_s
 
 
+def budget_mib(r):
+    """The persist-dir path's memory goal for a row: 1.3 × the HNSW index + 256 MiB."""
+    return 1.3 * r['index_mib'] + 256
+
+
 def spread(values):
     """'lowest–highest' of several runs' recall, for the table beside their median."""
     return f'{min(values):.3f}–{max(values):.3f}'
@@ -294,7 +299,7 @@ def main():
           '| peak RSS / (1.3 × index + 256 MiB) | recall@10 tool: median (range) of its builds / Chroma |')
     print('|---|---|---|---|---|---|---|---|')
     for r in rows:
-        budget = 1.3 * r['index_mib'] + 256
+        budget = budget_mib(r)
         if r['chroma_s']:
             ingest = f"{r['chroma_s']:.2f} s ({r['n'] / r['chroma_s']:,.0f}/s) | {r['chroma_s'] / r['tool_s']:.1f}×"
             r_chroma = f"{r['r_chroma']:.3f}"
@@ -308,7 +313,7 @@ def main():
           '| peak RSS / (1.3 × index + 256 MiB) | recall@10 reused / Chroma |')
     print('|---|---|---|---|---|')
     for r in rows:
-        budget = 1.3 * r['index_mib'] + 256
+        budget = budget_mib(r)
         speedup = f"{r['chroma_s'] / r['reuse_s']:.1f}×" if r['chroma_s'] else 'not run'
         r_chroma = f"{r['r_chroma']:.3f}" if r['chroma_s'] else '–'
         print(f"| {r['size']} | {r['reuse_s']:.2f} s ({r['n'] / r['reuse_s']:,.0f}/s) | {speedup} | "
@@ -322,7 +327,7 @@ def main():
                    else 'not run')
         print(f"| {r['size']} | {r['modern_s']:.2f} s ({r['n'] / r['modern_s']:,.0f}/s) | {r['modern_build_s']:.2f} s "
               f"({r['n'] / r['modern_build_s']:,.0f}/s) | {speedup} | {r['modern_rss']:.0f} / "
-              f"{r['modern_build_rss']:.0f} MiB ({1.3 * r['index_mib'] + 256:.0f}) | {r['r_modern']:.3f} ({spread(r['r_moderns'])}) |")
+              f"{r['modern_build_rss']:.0f} MiB ({budget_mib(r):.0f}) | {r['r_modern']:.3f} ({spread(r['r_moderns'])}) |")
     print()
     print(f'| data | legacy dir → server, this tool | ceiling: its request bodies replayed ({CONCURRENCY} in flight) '
           '| tool/ceiling throughput (goal ≥ 0.9) | tool peak RSS (goal ≤ 256 MiB) |')
