@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: deps engines build run test test-asan example bench clean
+.PHONY: deps engines build run test test-asan example bench bench-recall clean
 
 deps:
 	scripts/install-build-deps.sh
@@ -44,3 +44,7 @@ clean:
 
 bench: build engines
 	CM_BUILD_DIR=$(abspath $(BUILD)) python3 bench/run_bench.py $(BENCH_ARGS)
+
+# Recall@10 of the tool's graph against Chroma's own, over several builds a side (bench/recall_study.py).
+bench-recall: build engines
+	CM_BUILD_DIR=$(abspath $(BUILD)) python3 bench/recall_study.py $(RECALL_ARGS)

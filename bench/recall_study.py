@@ -1,0 +1,91 @@
+"""make bench-recall: does the graph this tool builds answer queries as well as Chroma's own?
+
+One build's recall@10 is one draw: hnswlib draws each node's level at random and two threads
+interleave their inserts, so the same data gives 0.988 to 0.998 at 100k from one build to the
+next, and Chroma's own index is a draw of the same kind. One build a side cannot tell them apart.
+This study builds the graph --builds times each way on one data set:
+  * this tool: legacy dir -> persist dir with --rebuild-index;
+  * Chroma: its own ingest, the same records POSTed to the real Chroma 1.0.19 server's /add in
+    max_batch_size batches (run_bench.chroma_ingest);
+queries every index through the real server with the same --queries queries (stored vectors plus
+noise; exact neighbours by brute force in bench/hnsw_floor), and compares the two samples of
+per-build recall: mean, standard deviation, and an exact two-sided permutation test of the
+difference of the means (every split of the pooled builds into two groups of the same sizes).
+The builds alternate, so that a shared machine's load weighs on both alike (recall does not
+depend on speed, but thread interleaving does).
+usage: python3 bench/recall_study.py [--size 100000x384] [--builds 8] [--queries 1000]
+"""
+import argparse
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+
+from run_bench import BUILD, OUT, ROOT, chroma_ingest, recall, run_measured
+
+
+def permutation_p(a, b):
+    """Two-sided p of |mean(a) - mean(b)| under exchangeability, over every split of a + b."""
+    pooled = a + b
+    observed = abs(statistics.mean(a) - statistics.mean(b))
+    total = sum(pooled)
+    extreme = count = 0
+    for chosen in itertools.combinations(range(len(pooled)), len(a)):
+        s = sum(pooled[i] for i in chosen)
+        diff = abs(s / len(a) - (total - s) / len(b))
+        extreme += diff >= observed - 1e-12
+        count += 1
+    return extreme / count
+
+
+def describe(values):
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f'mean {statistics.mean(values):.4f}, sd {sd:.4f}, range {min(values):.4f}–{max(values):.4f}'
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--size', default='100000x384')
+    ap.add_argument('--builds', type=int, default=8, help='builds of each side')
+    ap.add_argument('--queries', type=int, default=1000)
+    args = ap.parse_args()
+    n, dim = map(int, args.size.split('x'))
+    work = os.path.join(OUT, args.size)
+    data = os.path.join(work, 'legacy')
+    os.makedirs(work, exist_ok=True)
+    if not os.path.exists(os.path.join(data, 'chroma-embeddings.parquet')):
+        subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_data.mjs'), data, str(n), str(dim), 'cosine'],
+                       check=True)
+    threads = os.cpu_count()
+    queries_json = os.path.join(work, f'recall-queries-{args.queries}.json')
+    if not os.path.exists(queries_json):
+        subprocess.run([os.path.join(BUILD, 'hnsw_floor'), data, 'cosine', str(threads), str(args.queries), queries_json],
+                       check=True, stdout=subprocess.DEVNULL)
+    with open(queries_json) as f:
+        queries = json.load(f)['queries']
+    tool_out = os.path.join(work, 'recall-tool')
+    tool, chroma = [], []
+    for i in range(args.builds):
+        shutil.rmtree(tool_out, ignore_errors=True)
+        run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', tool_out, '--progress', 'none',
+                      '--quiet', '--rebuild-index'])
+        tool.append(recall(tool_out, queries))
+        seconds, chroma_dir = chroma_ingest(data, work)
+        chroma.append(recall(chroma_dir, queries))
+        shutil.rmtree(chroma_dir, ignore_errors=True)
+        print(f'build {i + 1}/{args.builds}: recall@10 tool {tool[-1]:.4f}, Chroma {chroma[-1]:.4f} '
+              f'(its ingest {seconds:.1f} s)', flush=True)
+    shutil.rmtree(tool_out, ignore_errors=True)
+    print()
+    print(f'{args.size}, cosine, M=16, ef_construction=100, queried through the real server (ef_search 100), '
+          f'{len(queries)} queries, {threads} threads, {args.builds} builds a side:')
+    print(f'  this tool:             {describe(tool)}')
+    print(f'  Chroma\'s own ingest:   {describe(chroma)}')
+    print(f'  difference of means (tool − Chroma) {statistics.mean(tool) - statistics.mean(chroma):+.4f}, '
+          f'exact permutation p = {permutation_p(tool, chroma):.3f}')
+
+
+if __name__ == '__main__':
+    main()
