@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "formats/parquet/parquet_reader.h"
+#include "legacy_vectors.h"
 
 namespace {
 
@@ -35,27 +35,11 @@ int main(int argc, char** argv) {
   }
   std::string dir = argv[1], space = argv[2];
   size_t threads = std::stoul(argv[3]), queries = std::stoul(argv[4]);
-  auto reader = cm::parquet::FileReader::Open(dir + "/chroma-embeddings.parquet");
-  if (!reader.ok()) {
-    std::fprintf(stderr, "%s\n", reader.status().ToString().c_str());
-    return 1;
-  }
-  auto emb = (*reader)->OpenColumn("embedding");
-  auto ids = (*reader)->OpenColumn("id");
-  cm::parquet::DoubleListBatch batch;
-  std::vector<std::optional<std::string>> id_values;
-  std::vector<float> data;
-  size_t dim = 0;
-  while (true) {
-    batch.Clear();
-    if (!(*emb)->ReadDoubleLists(65536, &batch).ok() || !(*ids)->ReadStrings(65536, &id_values).ok()) return 1;
-    if (batch.rows() == 0) break;
-    for (size_t r = 0; r < batch.rows(); ++r) {
-      size_t n = batch.offsets[r + 1] - batch.offsets[r];
-      if (dim == 0) dim = n;
-      for (size_t k = batch.offsets[r]; k < batch.offsets[r + 1]; ++k) data.push_back(static_cast<float>(batch.values[k]));
-    }
-  }
+  cm::bench::LegacyVectors loaded;
+  if (!cm::bench::LoadLegacyVectors(dir, &loaded)) return 1;
+  const std::vector<float>& data = loaded.data;
+  const auto& id_values = loaded.ids;
+  size_t dim = loaded.dim;
   size_t rows = data.size() / dim;
   std::vector<float> norms(rows, 1.0f);
   if (space == "cosine") {

@@ -1,0 +1,30 @@
+#include "legacy_vectors.h"
+
+#include <cstdio>
+
+#include "formats/parquet/parquet_reader.h"
+
+namespace cm::bench {
+
+bool LoadLegacyVectors(const std::string& dir, LegacyVectors* out) {
+  auto reader = cm::parquet::FileReader::Open(dir + "/chroma-embeddings.parquet");
+  if (!reader.ok()) {
+    std::fprintf(stderr, "%s\n", reader.status().ToString().c_str());
+    return false;
+  }
+  auto emb = (*reader)->OpenColumn("embedding");
+  auto ids = (*reader)->OpenColumn("id");
+  cm::parquet::DoubleListBatch batch;
+  while (true) {
+    batch.Clear();
+    if (!(*emb)->ReadDoubleLists(65536, &batch).ok() || !(*ids)->ReadStrings(65536, &out->ids).ok()) return false;
+    if (batch.rows() == 0) break;
+    for (size_t r = 0; r < batch.rows(); ++r) {
+      if (out->dim == 0) out->dim = batch.offsets[r + 1] - batch.offsets[r];
+      for (size_t k = batch.offsets[r]; k < batch.offsets[r + 1]; ++k) out->data.push_back(static_cast<float>(batch.values[k]));
+    }
+  }
+  return true;
+}
+
+}  // namespace cm::bench

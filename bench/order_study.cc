@@ -1,0 +1,132 @@
+// How much the order in which records enter an HNSW graph, and hnswlib's level seed, move its
+// recall@10: builds the graph of a generated legacy directory with hnswlib alone (cosine, M 16,
+// ef_construction 100, the given threads) once per seed, inserting the records in one of these
+// orders, and queries each build with bench/recall_study.py's queries (ef 100):
+//   stored           the order the directory stores them in (this tool's order);
+//   request-shuffle  stored order, shuffled inside windows of 5,461 (Chroma 1.0.19's ingest: each
+//                    /add request of max_batch_size records goes into the graph in hash-map order);
+//   run-shuffle      runs of 64 stored records, the runs in a random order over the whole collection;
+//   shuffle          a random order over the whole collection.
+// A "grouped+" prefix first sorts the records by topic (bench_data.mjs stores them round-robin over
+// 100 topics: record i is in topic i mod 100), as a source written topic by topic, or document by
+// document, stores them.
+//
+// usage: order_study LEGACY_DIR QUERIES.json ORDER SEED_FROM SEED_TO [THREADS]
+#include <fmt/format.h>
+#include <hnswlib/hnswlib.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "legacy_vectors.h"
+
+namespace {
+
+constexpr size_t kRequestRows = 5461;  // Chroma 1.0.19's max_batch_size
+constexpr size_t kRunRows = 64;
+
+void Normalize(float* v, size_t dim) {
+  double s = 0;
+  for (size_t j = 0; j < dim; ++j) s += static_cast<double>(v[j]) * v[j];
+  auto n = static_cast<float>(std::sqrt(s));
+  for (size_t j = 0; j < dim; ++j) v[j] /= n;
+}
+
+// The insertion order of `rows` stored rows, or empty for an unknown name.
+std::vector<size_t> Order(std::string name, size_t rows, std::mt19937_64& rng) {
+  std::vector<size_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
+  if (name.rfind("grouped+", 0) == 0) {
+    std::stable_sort(order.begin(), order.end(), [](size_t a, size_t b) { return a % 100 < b % 100; });
+    name = name.substr(8);
+  }
+  if (name == "stored") return order;
+  if (name == "request-shuffle") {
+    for (size_t b = 0; b < rows; b += kRequestRows) {
+      std::shuffle(order.begin() + static_cast<long>(b), order.begin() + static_cast<long>(std::min(rows, b + kRequestRows)), rng);
+    }
+    return order;
+  }
+  if (name == "run-shuffle") {
+    std::vector<size_t> runs((rows + kRunRows - 1) / kRunRows);
+    std::iota(runs.begin(), runs.end(), 0);
+    std::shuffle(runs.begin(), runs.end(), rng);
+    std::vector<size_t> out;
+    for (size_t r : runs) {
+      for (size_t i = r * kRunRows; i < std::min(rows, (r + 1) * kRunRows); ++i) out.push_back(order[i]);
+    }
+    return out;
+  }
+  if (name == "shuffle") {
+    std::shuffle(order.begin(), order.end(), rng);
+    return order;
+  }
+  return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 6 && argc != 7) {
+    std::fprintf(stderr, "usage: order_study LEGACY_DIR QUERIES.json ORDER SEED_FROM SEED_TO [THREADS]\n");
+    return 2;
+  }
+  std::string order_name = argv[3];
+  int seed_from = std::stoi(argv[4]), seed_to = std::stoi(argv[5]);
+  size_t threads = argc == 7 ? std::stoul(argv[6]) : std::max(1u, std::thread::hardware_concurrency());
+  cm::bench::LegacyVectors v;
+  if (!cm::bench::LoadLegacyVectors(argv[1], &v)) return 1;
+  size_t dim = v.dim, rows = v.rows();
+  for (size_t r = 0; r < rows; ++r) Normalize(v.data.data() + r * dim, dim);
+  std::unordered_map<std::string, size_t> row_of;
+  for (size_t r = 0; r < rows; ++r) row_of[v.ids[r].value_or("")] = r;
+
+  std::ifstream in(argv[2]);
+  auto json = nlohmann::json::parse(in);
+  std::vector<std::vector<float>> queries;
+  std::vector<std::vector<size_t>> exact;
+  for (const auto& q : json.at("queries")) {
+    queries.push_back(q.at("vector").get<std::vector<float>>());
+    Normalize(queries.back().data(), dim);
+    exact.emplace_back();
+    for (const auto& id : q.at("exact")) exact.back().push_back(row_of.at(id.get<std::string>()));
+  }
+
+  hnswlib::InnerProductSpace space(dim);
+  for (int seed = seed_from; seed <= seed_to; ++seed) {
+    std::mt19937_64 rng(1000 + static_cast<uint64_t>(seed));
+    std::vector<size_t> order = Order(order_name, rows, rng);
+    if (order.empty()) {
+      std::fprintf(stderr, "unknown order %s\n", order_name.c_str());
+      return 2;
+    }
+    hnswlib::HierarchicalNSW<float> index(&space, rows, 16, 100, static_cast<size_t>(seed));
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < rows;) index.addPoint(v.data.data() + order[i] * dim, order[i]);
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    index.setEf(100);
+    size_t hits = 0;
+    for (size_t q = 0; q < queries.size(); ++q) {
+      auto res = index.searchKnn(queries[q].data(), 10);
+      for (; !res.empty(); res.pop()) hits += static_cast<size_t>(std::count(exact[q].begin(), exact[q].end(), res.top().second));
+    }
+    fmt::print("{} seed {}: recall@10 {:.4f}\n", order_name, seed, static_cast<double>(hits) / static_cast<double>(queries.size() * 10));
+    std::fflush(stdout);
+  }
+  return 0;
+}
