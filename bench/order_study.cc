@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -28,19 +27,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "formats/hnsw/cosine.h"
 #include "legacy_vectors.h"
 
 namespace {
 
 constexpr size_t kRequestRows = 5461;  // Chroma 1.0.19's max_batch_size
 constexpr size_t kRunRows = 64;
-
-void Normalize(float* v, size_t dim) {
-  double s = 0;
-  for (size_t j = 0; j < dim; ++j) s += static_cast<double>(v[j]) * v[j];
-  auto n = static_cast<float>(std::sqrt(s));
-  for (size_t j = 0; j < dim; ++j) v[j] /= n;
-}
 
 // The insertion order of `rows` stored rows, or empty for an unknown name.
 std::vector<size_t> Order(std::string name, size_t rows, std::mt19937_64& rng) {
@@ -87,7 +80,7 @@ int main(int argc, char** argv) {
   cm::bench::LegacyVectors v;
   if (!cm::bench::LoadLegacyVectors(argv[1], &v)) return 1;
   size_t dim = v.dim, rows = v.rows();
-  for (size_t r = 0; r < rows; ++r) Normalize(v.data.data() + r * dim, dim);
+  for (size_t r = 0; r < rows; ++r) cm::NormalizeForCosine(v.data.data() + r * dim, dim, v.data.data() + r * dim);
   std::unordered_map<std::string, size_t> row_of;
   for (size_t r = 0; r < rows; ++r) row_of[v.ids[r].value_or("")] = r;
 
@@ -97,7 +90,7 @@ int main(int argc, char** argv) {
   std::vector<std::vector<size_t>> exact;
   for (const auto& q : json.at("queries")) {
     queries.push_back(q.at("vector").get<std::vector<float>>());
-    Normalize(queries.back().data(), dim);
+    cm::NormalizeForCosine(queries.back().data(), dim, queries.back().data());
     exact.emplace_back();
     for (const auto& id : q.at("exact")) exact.back().push_back(row_of.at(id.get<std::string>()));
   }

@@ -26,7 +26,7 @@ import shutil
 import statistics
 import subprocess
 
-from run_bench import BUILD, OUT, ROOT, chroma_ingest, recall, run_measured
+from run_bench import BUILD, chroma_ingest, legacy_data, recall, run_measured
 
 
 def permutation_p(a, b, draws=200000):
@@ -58,13 +58,7 @@ def main():
     ap.add_argument('--builds', type=int, default=10, help='builds of each side')
     ap.add_argument('--queries', type=int, default=1000)
     args = ap.parse_args()
-    n, dim = map(int, args.size.split('x'))
-    work = os.path.join(OUT, args.size)
-    data = os.path.join(work, 'legacy')
-    os.makedirs(work, exist_ok=True)
-    if not os.path.exists(os.path.join(data, 'chroma-embeddings.parquet')):
-        subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_data.mjs'), data, str(n), str(dim), 'cosine'],
-                       check=True)
+    _, _, work, data = legacy_data(args.size)
     threads = os.cpu_count()
     queries_json = os.path.join(work, f'recall-queries-{args.queries}.json')
     if not os.path.exists(queries_json):

@@ -177,6 +177,18 @@ def replay(work, writes, others):
     return ceiling_s
 
 
+def legacy_data(size):
+    """(n, dim, work dir, legacy dir) of a size 'NxDIM', generating its clustered legacy data once."""
+    n, dim = map(int, size.split('x'))
+    work = os.path.join(OUT, size)
+    data = os.path.join(work, 'legacy')
+    os.makedirs(work, exist_ok=True)
+    if not os.path.exists(os.path.join(data, 'chroma-embeddings.parquet')):
+        subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_data.mjs'), data, str(n), str(dim), 'cosine'],
+                       check=True)
+    return n, dim, work, data
+
+
 def budget_mib(r):
     """The persist-dir path's memory goal for a row: 1.3 × the HNSW index + 256 MiB."""
     return 1.3 * r['index_mib'] + 256
@@ -200,13 +212,7 @@ def main():
     threads = os.cpu_count()
     rows = []
     for size in args.sizes.split(','):
-        n, dim = map(int, size.split('x'))
-        work = os.path.join(OUT, size)
-        data = os.path.join(work, 'legacy')
-        os.makedirs(work, exist_ok=True)
-        if not os.path.exists(os.path.join(data, 'chroma-embeddings.parquet')):
-            subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_data.mjs'), data, str(n), str(dim), 'cosine'],
-                           check=True)
+        n, dim, work, data = legacy_data(size)
         if not os.path.isdir(os.path.join(data, 'index')):
             write_legacy_index(data, {BENCH_COLLECTION: 'cosine'}, threads)
         # The tool and the floor alternate --repeat times and the medians count, so that the
