@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "io/positional_io.h"
+
 namespace cm {
 namespace {
 
@@ -104,16 +106,10 @@ Status RecordSpill::Append(size_t p, uint64_t hash, std::string_view record) {
 Status RecordSpill::Flush(size_t p) {
   std::string& b = buffers_[p];
   if (b.empty()) return Status::Ok();
-  size_t done = 0;
-  while (done < b.size()) {
-    ssize_t w = ::pwrite(fd_.get(), b.data() + done, b.size() - done, static_cast<off_t>(file_size_ + done));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      return Status::IoError(fmt::format("{} (temporary, unlinked): cannot write the {}: {}; set TMPDIR to a "
-                                         "directory with more room", path_, what_,
-                                         w < 0 ? std::strerror(errno) : "no progress"));
-    }
-    done += static_cast<size_t>(w);
+  Status written = PwriteFull(fd_.get(), b.data(), b.size(), file_size_, path_ + " (temporary, unlinked)");
+  if (!written.ok()) {
+    return Status(written.code(), fmt::format("holding the {}: {}; set TMPDIR to a directory with more room", what_,
+                                              written.message()));
   }
   blocks_[p].push_back(Block{file_size_, static_cast<uint32_t>(b.size())});
   file_size_ += b.size();
@@ -156,16 +152,8 @@ Status RecordSpill::ReadBlocks(const std::vector<Block>& blocks, const std::func
   std::string buf;
   for (const Block& b : blocks) {
     buf.resize(b.size);
-    size_t done = 0;
-    while (done < b.size) {
-      ssize_t r = ::pread(fd_.get(), buf.data() + done, b.size - done, static_cast<off_t>(b.offset + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        return Status::IoError(fmt::format("{} (temporary, unlinked) at offset {}: cannot read the {} back: {}", path_,
-                                           b.offset + done, what_, r < 0 ? std::strerror(errno) : "end of file"));
-      }
-      done += static_cast<size_t>(r);
-    }
+    Status read = PreadFull(fd_.get(), buf.data(), b.size, b.offset, path_ + " (temporary, unlinked)");
+    CM_RETURN_IF_ERROR(read.WithContext("reading the " + what_ + " back"));
     CM_RETURN_IF_ERROR(walk(buf, b.offset));
   }
   return Status::Ok();

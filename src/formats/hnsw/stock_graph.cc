@@ -11,6 +11,7 @@
 
 #include "formats/hnsw/segment_files.h"
 #include "io/byte_cursor.h"
+#include "io/positional_io.h"
 #include "io/unique_fd.h"
 
 namespace cm {
@@ -20,18 +21,8 @@ namespace {
 Status ReadPrefix(const std::string& path, char* dst, size_t n) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  size_t done = 0;
-  while (done < n) {
-    ssize_t got = ::pread(fd.get(), dst + done, n - done, static_cast<off_t>(done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {  // callers size `n` from the file: ending early means it shrank
-      int e = got < 0 ? errno : 0;
-      return Status::IoError(fmt::format("{}: read failed at offset {}: {}", path, done,
-                                         e ? std::strerror(e) : "the file shrank while it was read"));
-    }
-    done += static_cast<size_t>(got);
-  }
-  return Status::Ok();
+  // Callers size `n` from the file: ending early means it shrank while it was read.
+  return PreadFull(fd.get(), dst, n, 0, path);
 }
 
 Result<size_t> FileSize(const std::string& path) {
