@@ -128,6 +128,7 @@ int RunMigrate(const cm::cli::Args& a) {
     dest.destination = a.to;
     dest.overwrite = a.overwrite;
     dest.threads = a.threads;
+    dest.insertion_order = a.insertion_order == "stored" ? cm::InsertionOrder::kStored : cm::InsertionOrder::kShuffled;
     dest.cancel = &g_cancel;
     report = cm::MigrateToPersistDir(*source.value(), dest, mo);
   }

@@ -34,6 +34,7 @@ struct Args {
   std::vector<std::string> renames, collections, exclude;
   std::string on_existing = "fail";
   std::string progress = "auto";
+  std::string insertion_order = "shuffled";
   bool overwrite = false, quiet = false, resume = false, verify = false, rebuild_index = false;
   size_t threads = 0, batch_size = 0, read_batch = 8192, concurrency = 4;
   size_t verify_memory_mib = 256, held_memory_mib = 128;

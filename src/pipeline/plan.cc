@@ -151,10 +151,13 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
     if (!cp.problem.empty()) continue;
     size_t dim = cp.dimension.value_or(0);
     // SQLite: ids, metadata rows, the document twice (metadata + FTS content) plus the trigram
-    // index (about 3x the text); HNSW: vector + 2M level-0 links + label + length per record.
+    // index (about 3x the text); HNSW: vector + 2M level-0 links + label + length per record;
+    // while the graph waits for the collection's last record (the default shuffled insertion
+    // order), its vectors once more in a temporary file beside it.
     uint64_t sqlite = cp.would_migrate * 120 + cp.bytes_ids * 2 + cp.bytes_metadata * 2 + cp.bytes_documents * 5;
     uint64_t hnsw = cp.would_migrate * (dim * 4 + 32 * 4 + 4 + 8 + 4 + 16);
-    plan.estimated_bytes += sqlite + hnsw;
+    uint64_t spill = cp.would_migrate * dim * 4;
+    plan.estimated_bytes += sqlite + hnsw + spill;
     // Fitted to bench/ on 2 cores (10k–100k × 384, 20,000 × 1536; about 2.5× low at a million,
     // where the graph outgrows the caches): building the graph costs ~2.8e-8 CPU-seconds per
     // record, dimension and level (log2 of the collection's size), spread over the cores, plus
@@ -222,7 +225,7 @@ std::string PlanText(const PlanReport& p) {
     o += "\nDestination problems:\n";
     for (const auto& n : p.destination_problems) o += "  " + n + "\n";
   }
-  o += fmt::format("\nEstimate: about {:.0f} MiB on disk, about {:.0f} s on this machine.\n",
+  o += fmt::format("\nEstimate: about {:.0f} MiB of disk at the peak, about {:.0f} s on this machine.\n",
                    static_cast<double>(p.estimated_bytes) / (1 << 20), p.estimated_seconds + 0.5);
   o += p.ok() ? "Nothing stops this migration.\n" : "Fix the problems above before migrating.\n";
   return o;

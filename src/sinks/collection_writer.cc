@@ -1,10 +1,15 @@
 // CollectionWriter: one collection of a PersistDirWriter, written record by record
-// (persist_dir_writer.h). Each record's SQLite rows go to the RowWriter's thread as it arrives;
-// its vector goes in a chunk to the IndexFeeder's threads, which build the graph meanwhile, or,
-// with a reused graph, is checked against the element it claims.
+// (persist_dir_writer.h). Each record's SQLite rows go to the RowWriter's thread as it arrives.
+// Its vector, with a reused graph, is checked against the element it claims. Otherwise it waits
+// in the VectorSpill until Finish, which hands the whole collection in a random order to the
+// IndexFeeder's threads in chunks (insertion order kShuffled), or it goes in a chunk to those
+// threads at once, which build the graph meanwhile (kStored).
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <numeric>
+#include <random>
 
 #include "chroma/collection_config.h"
 #include "chroma/record_json.h"
@@ -18,6 +23,7 @@
 #include "sinks/persist_dir_writer.h"
 #include "sinks/reused_graph.h"
 #include "sinks/row_writer.h"
+#include "sinks/vector_spill.h"
 
 namespace cm {
 namespace {
@@ -27,6 +33,8 @@ constexpr const char* kMetadataSegmentType = "urn:chroma:segment/metadata/sqlite
 constexpr int kOperationAdd = 0;
 constexpr size_t kChunkRows = 64;  // per graph-thread hand-over: small, so the threads end together
 constexpr uint64_t kInitialCapacity = 1024;  // when the source could not say how many records come
+constexpr uint64_t kInsertionSeed = 0x6368726f6d61;  // fixed: a re-run inserts in the same order
+constexpr auto kProgressEvery = std::chrono::milliseconds(200);
 
 std::string QueueTopic(const std::string& collection_id) {
   return "persistent://default/default/" + collection_id;
@@ -110,46 +118,75 @@ Status CollectionWriter::Add(ConvertedRecord r) {
       CM_RETURN_IF_ERROR(AbandonReuse(fmt::format("record \"{}\" ({}): {}", r.id, r.source_row, *why)));
     }
   }
-  if (!reused_ && !builder_) CM_RETURN_IF_ERROR(CreateBuilder(dim));
-  if (!reused_ && label > builder_->capacity()) {
-    // More records than the source announced: grow while no insertion runs.
-    CM_RETURN_IF_ERROR(Flush());
-    CM_RETURN_IF_ERROR(writer_->feeder_->Drain());
-    CM_RETURN_IF_ERROR(builder_->Reserve(std::max<uint64_t>(2 * builder_->capacity(), label)));
-  }
+  if (!reused_) CM_RETURN_IF_ERROR(Feed(label, r.embedding.data()));
   int64_t rowid = writer_->next_embedding_rowid_++;
   uint64_t seq_id = writer_->next_seq_id_++;
   ++count_;
   last_seq_id_ = seq_id;
   ids_.push_back(r.id);
-  if (!reused_) {
-    chunk_labels_.push_back(label);
-    chunk_vectors_.insert(chunk_vectors_.end(), r.embedding.begin(), r.embedding.end());
-    if (chunk_labels_.size() == kChunkRows) CM_RETURN_IF_ERROR(Flush());
-  }
   return writer_->rows_->Submit(RowWriter::Job{&w_.metadata_segment, &spec_.name, rowid, seq_id, std::move(r), &last_});
 }
 
-Status CollectionWriter::CreateBuilder(size_t dim) {
+Status CollectionWriter::Feed(uint64_t label, const float* vector) {
+  const size_t dim = *spec_.dimension;
+  if (writer_->options_.insertion_order == InsertionOrder::kShuffled) {
+    if (!spill_) {
+      CM_ASSIGN_OR_RETURN(spill_, VectorSpill::Create(writer_->staging_, dim, fmt::format("collection \"{}\"", spec_.name)));
+    }
+    return spill_->Put(label, vector);
+  }
+  if (!builder_) CM_RETURN_IF_ERROR(CreateBuilder(dim, std::max(expected_ ? expected_ : kInitialCapacity, label)));
+  if (label > builder_->capacity()) {
+    // More records than the source announced: grow while no insertion runs.
+    CM_RETURN_IF_ERROR(Flush());
+    CM_RETURN_IF_ERROR(writer_->feeder_->Drain());
+    CM_RETURN_IF_ERROR(builder_->Reserve(std::max<uint64_t>(2 * builder_->capacity(), label)));
+  }
+  chunk_labels_.push_back(label);
+  chunk_vectors_.insert(chunk_vectors_.end(), vector, vector + dim);
+  return chunk_labels_.size() == kChunkRows ? Flush() : Status::Ok();
+}
+
+Status CollectionWriter::FeedShuffled() {
+  if (count_ > UINT32_MAX) {
+    return Status::Unsupported(fmt::format("collection \"{}\" has {} records; Chroma's labels are 32-bit", spec_.name, count_));
+  }
+  CM_RETURN_IF_ERROR(spill_->Flush());
+  const size_t dim = *spec_.dimension;
+  CM_RETURN_IF_ERROR(CreateBuilder(dim, count_));
+  std::vector<uint32_t> order(count_);
+  std::iota(order.begin(), order.end(), uint32_t{1});
+  std::mt19937_64 rng(kInsertionSeed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const auto& progress = writer_->options_.progress;
+  auto report_at = std::chrono::steady_clock::now() + kProgressEvery;
+  for (size_t i = 0; i < order.size(); i += kChunkRows) {
+    size_t n = std::min<size_t>(kChunkRows, order.size() - i);
+    chunk_labels_.assign(order.begin() + static_cast<ptrdiff_t>(i), order.begin() + static_cast<ptrdiff_t>(i + n));
+    chunk_vectors_.resize(n * dim);
+    CM_RETURN_IF_ERROR(spill_->Read(chunk_labels_.data(), n, chunk_vectors_.data()));
+    CM_RETURN_IF_ERROR(Flush());
+    if (progress && std::chrono::steady_clock::now() >= report_at) {
+      progress(spec_.name, "index", inserted_.load(std::memory_order_relaxed), count_);
+      report_at = std::chrono::steady_clock::now() + kProgressEvery;
+    }
+  }
+  return Status::Ok();
+}
+
+Status CollectionWriter::CreateBuilder(size_t dim, uint64_t capacity) {
   HnswBuildOptions o;
   o.space = spec_.hnsw.space;
   o.max_neighbors = static_cast<size_t>(spec_.hnsw.max_neighbors);
   o.ef_construction = static_cast<size_t>(spec_.hnsw.ef_construction);
-  uint64_t capacity = std::max<uint64_t>(expected_ ? expected_ : kInitialCapacity, count_ + 1);
   CM_ASSIGN_OR_RETURN(builder_, HnswBuilder::Create(dim, capacity, o));
   return Status::Ok();
 }
 
 Status CollectionWriter::AbandonReuse(const std::string& why) {
   w_.graph_note = fmt::format("not reused: {}: {}", reused_->path(), why);
-  CM_RETURN_IF_ERROR(CreateBuilder(*spec_.dimension));
   // The records that claimed elements so far: their vectors are in the cache, as given.
-  CM_RETURN_IF_ERROR(reused_->ForEachClaimed([&](uint64_t label, const float* v) {
-    chunk_labels_.push_back(label);
-    chunk_vectors_.insert(chunk_vectors_.end(), v, v + *spec_.dimension);
-    return chunk_labels_.size() == kChunkRows ? Flush() : Status::Ok();
-  }));
-  CM_RETURN_IF_ERROR(Flush());
+  CM_RETURN_IF_ERROR(reused_->ForEachClaimed([&](uint64_t label, const float* v) { return Feed(label, v); }));
   reused_.reset();
   return Status::Ok();
 }
@@ -215,6 +252,7 @@ Status CollectionWriter::FinishGraph() {
                                                 reused_->size(), reused_->claimed(), count_)));
   }
   if (!reused_) {
+    if (spill_) CM_RETURN_IF_ERROR(FeedShuffled().WithContext(fmt::format("collection \"{}\"", spec_.name)));
     CM_RETURN_IF_ERROR(Flush());
     // The graph lags behind the rows by at most the feeder's queue: wait for it.
     const auto& progress = writer_->options_.progress;
@@ -224,6 +262,7 @@ Status CollectionWriter::FinishGraph() {
     Status drained = writer_->feeder_->Drain();
     CM_RETURN_IF_ERROR(drained.WithContext(fmt::format("collection \"{}\"", spec_.name)));
     if (progress) progress(spec_.name, "index", count_, count_);
+    spill_.reset();
   }
   return WriteSegmentFolder().WithContext(fmt::format("collection \"{}\"", spec_.name));
 }

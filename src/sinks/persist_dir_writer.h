@@ -14,8 +14,11 @@
 // Empty collections get no segment folder and no max_seq_id rows (Chroma's own initial state).
 //
 // Streaming: BeginCollection returns a CollectionWriter; each Add hands the record's SQLite rows
-// to the row-writer thread (RowWriter) and its vector to the HNSW builder threads (IndexFeeder),
-// both through bounded queues, so memory is the graph plus those queues. Several
+// to the row-writer thread (RowWriter) through a bounded queue. Its vector goes, by insertion
+// order, either to an unlinked file (VectorSpill) from which the HNSW builder threads
+// (IndexFeeder) take the whole collection in a random order at Finish, or straight to those
+// threads through a bounded queue. Memory is the graph plus those queues (and 4 bytes per record
+// for the permutation). Several
 // collections may be open at once (legacy sources interleave them); seq ids are allocated in
 // Add order across all of them.
 //
@@ -36,10 +39,21 @@
 
 namespace cm {
 
+// The order in which a graph that is built receives its vectors (a reused graph keeps its own).
+enum class InsertionOrder {
+  // A seeded random permutation of the whole collection, after its last record. The graph does
+  // not depend on how the source happens to be sorted: on records stored topic by topic, the
+  // source's order gives recall@10 of about 0.8, a random order about 0.99 (README).
+  kShuffled,
+  // The source's order, while it is read: reading and building overlap, which is a little faster.
+  kStored,
+};
+
 struct PersistDirWriterOptions {
   std::string destination;
   bool overwrite = false;
   size_t threads = 0;  // 0 = all cores
+  InsertionOrder insertion_order = InsertionOrder::kShuffled;
   std::string schema_release = "1.0.0";
   const std::atomic<bool>* cancel = nullptr;  // set → the current collection stops, Commit never happens
   // Called with (collection name, stage, done, total) while a collection is written.
@@ -59,6 +73,7 @@ struct WrittenCollection {
 class IndexFeeder;
 class HnswBuilder;
 class ReusedGraph;
+class VectorSpill;
 class RowWriter;
 class PersistDirWriter;
 
@@ -88,10 +103,12 @@ class CollectionWriter {
   friend class PersistDirWriter;
   CollectionWriter(PersistDirWriter* writer, CollectionSpec spec, uint64_t expected);
   Status Start();
+  Status Feed(uint64_t label, const float* vector);  // to the spill, or to the graph's threads
+  Status FeedShuffled();                            // the spill to the graph's threads, shuffled
   Status Flush();
   Status FinishGraph();  // waits for the build (or settles the reused graph) and writes the folder
   Status WriteSegmentFolder();
-  Status CreateBuilder(size_t dim);
+  Status CreateBuilder(size_t dim, uint64_t capacity);
   Status AbandonReuse(const std::string& why);
 
   PersistDirWriter* writer_;
@@ -102,6 +119,7 @@ class CollectionWriter {
   uint64_t count_ = 0;
   std::unique_ptr<HnswBuilder> builder_;
   std::unique_ptr<ReusedGraph> reused_;
+  std::unique_ptr<VectorSpill> spill_;  // insertion order kShuffled: the vectors until Finish
   std::atomic<uint64_t> inserted_{0};
   std::vector<std::string> ids_;  // by label - 1, for the pickle
   std::vector<uint64_t> chunk_labels_;

@@ -1,5 +1,5 @@
-"""Faults at the destination: a full disk (a small tmpfs: before the rows fit, and at the
-graph's files), a read-only file system, and a $TMPDIR too small for verify's scratch copy. Each
+"""Faults at the destination: a full disk (a small tmpfs: before the rows fit, at the vectors
+waiting for a shuffled graph build, and at the graph's files), a read-only file system, and a $TMPDIR too small for verify's scratch copy. Each
 must end with a clear error naming the path and exit code 1. A failed migration leaves nothing
 half-written (no destination, no staging directory); a verify that cannot run leaves the finished
 migration and no scratch files. Mounting needs root; without it the tests skip visibly."""
@@ -25,11 +25,11 @@ class Faults(unittest.TestCase):
     def setUp(self):
         engines.require(self, os.path.exists(engines.BINARY), 'the chroma-migrate binary')
 
-    def fails_cleanly_on_full_disk(self, src, size, error):
-        """Migrating `src` onto a tmpfs of `size` fails with `error` naming the mount, and leaves
-        nothing there."""
+    def fails_cleanly_on_full_disk(self, src, size, error, *args):
+        """Migrating `src` (with `args`) onto a tmpfs of `size` fails with `error` naming the mount,
+        and leaves nothing there."""
         point = self.mount(f'size={size}')
-        p = engines.migrate(src, os.path.join(point, 'migrated'), expect_rc=1)
+        p = engines.migrate(src, os.path.join(point, 'migrated'), *args, expect_rc=1)
         self.assertRegex(p.stderr, error)
         self.assertIn(point, p.stderr)
         self.assertEqual(os.listdir(point), [], 'a failed run left files behind')
@@ -37,13 +37,24 @@ class Faults(unittest.TestCase):
     def test_full_disk(self):
         self.fails_cleanly_on_full_disk(EXAMPLE, '300k', r'(disk is full|No space left on device)')
 
-    def test_full_disk_at_the_graph(self):
-        # The rows fit; the graphs (1000 x 768 floats each: ~3.2 MB of level 0) do not: the
-        # error names the segment file being written (and the offset, when it is written around
-        # the page cache: tmpfs takes O_DIRECT since Linux 6.6), and nothing is left behind.
+    def test_full_disk_at_the_waiting_vectors(self):
+        # The rows fit; the vectors that wait for the graph to be built in a random order (the
+        # default) do not: 3 collections x 1000 x 768 floats, ~9.2 MB. The error names the
+        # temporary file, its collection and the offset, and nothing is left behind.
         src = self.wide_legacy_dir()
         self.fails_cleanly_on_full_disk(
-            src, '4m', r'data_level0\.bin: (write of \d+ bytes failed( at offset \d+)?|close failed): No space left on device')
+            src, '4m', r'/vectors-\w+ \(temporary, unlinked; the vectors of collection "clustered-\w+"\): cannot write '
+                       r'\d+ bytes at offset \d+: No space left on device')
+
+    def test_full_disk_at_the_graph(self):
+        # Built in the source's order, no vectors wait on disk: the rows fit; the graphs (1000 x
+        # 768 floats each: ~3.2 MB of level 0) do not: the error names the segment file being
+        # written (and the offset, when it is written around the page cache: tmpfs takes O_DIRECT
+        # since Linux 6.6), and nothing is left behind.
+        src = self.wide_legacy_dir()
+        self.fails_cleanly_on_full_disk(
+            src, '4m', r'data_level0\.bin: (write of \d+ bytes failed( at offset \d+)?|close failed): No space left on device',
+            '--insertion-order', 'stored')
 
     _wide = None
 

@@ -1,6 +1,7 @@
 // The streaming persist-dir writer, read back with this project's own modern reader
 // (ModernDirSource, which the integration tests check against the real Chroma server):
-// collections written interleaved, a graph that starts too small and grows, cosine and l2,
+// collections written interleaved in both insertion orders (a graph that starts too small and
+// grows), the insertion order as seen in the written graph, cosine and l2,
 // documents, URIs and typed metadata. Also the incremental HnswBuilder's bounds and the
 // IndexFeeder's error path.
 #include <fmt/format.h>
@@ -10,11 +11,13 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <random>
 
 #include "chroma/schema.h"
 #include "chroma/sqlite_db.h"
 #include "formats/hnsw/hnsw_builder.h"
+#include "formats/hnsw/segment_reader.h"
 #include "sinks/index_feeder.h"
 #include "sinks/persist_dir_writer.h"
 #include "sources/modern_dir_source.h"
@@ -43,8 +46,13 @@ PersistDirWriterOptions WriterOptions(const std::string& tag) {
   return o;
 }
 
-TEST(PersistDirWriter, InterleavedCollectionsGrowingGraphReadBack) {
+// Both insertion orders: shuffled (the vectors wait in the spill file until Finish) and stored
+// (they go to the graph as they come, which starts at 1024 elements and must grow).
+class InterleavedCollections : public ::testing::TestWithParam<InsertionOrder> {};
+
+TEST_P(InterleavedCollections, ReadBackAsWritten) {
   PersistDirWriterOptions o = WriterOptions("writer");
+  o.insertion_order = GetParam();
   auto w = PersistDirWriter::Create(o);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   CollectionSpec a, b;
@@ -112,6 +120,61 @@ TEST(PersistDirWriter, InterleavedCollectionsGrowingGraphReadBack) {
     };
     EXPECT_EQ(by_key(m), by_key(e.metadata)) << *r.id;
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(PersistDirWriter, InterleavedCollections,
+                         ::testing::Values(InsertionOrder::kShuffled, InsertionOrder::kStored),
+                         [](const auto& p) { return p.param == InsertionOrder::kShuffled ? "Shuffled" : "Stored"; });
+
+// The order the graph received its vectors is visible in the written graph: hnswlib gives
+// slots in insertion order. One graph thread makes it exact.
+std::vector<uint64_t> SlotLabels(InsertionOrder order, size_t n, const std::string& tag) {
+  PersistDirWriterOptions o = WriterOptions(tag);
+  o.threads = 1;
+  o.insertion_order = order;
+  auto w = PersistDirWriter::Create(o);
+  EXPECT_TRUE(w.ok()) << w.status().ToString();
+  if (!w.ok()) return {};
+  CollectionSpec spec;
+  spec.name = "c";
+  auto c = (*w)->BeginCollection(spec, n);
+  EXPECT_TRUE(c.ok());
+  std::mt19937 rng(5);
+  for (size_t i = 0; i < n; ++i) {
+    ConvertedRecord r = MakeRecord("r" + std::to_string(i), 4, rng, i);
+    EXPECT_FALSE((*c)->CheckDimension(4, r.id).has_value());
+    EXPECT_TRUE((*c)->Add(std::move(r)).ok());
+  }
+  auto written = (*c)->Finish();
+  EXPECT_TRUE(written.ok()) << written.status().ToString();
+  c->reset();
+  EXPECT_TRUE((*w)->Commit().ok());
+  auto graph = HnswSegmentReader::Open(o.destination + "/" + written->vector_segment, 4, false);
+  EXPECT_TRUE(graph.ok()) << graph.status().ToString();
+  if (!graph.ok()) return {};
+  std::vector<uint64_t> labels;
+  for (size_t i = 0; i < graph->slot_count(); ++i) labels.push_back(graph->Label(i));
+  return labels;
+}
+
+TEST(PersistDirWriter, InsertionOrderShuffledIsAFixedPermutationStoredIsTheSources) {
+  const size_t n = 3000;
+  std::vector<uint64_t> identity(n);
+  std::iota(identity.begin(), identity.end(), uint64_t{1});
+  EXPECT_EQ(SlotLabels(InsertionOrder::kStored, n, "order-stored"), identity);
+
+  std::vector<uint64_t> shuffled = SlotLabels(InsertionOrder::kShuffled, n, "order-shuffled");
+  ASSERT_EQ(shuffled.size(), n);
+  EXPECT_NE(shuffled, identity);
+  // Spread over the whole collection, not shuffled within windows: the first tenth inserted
+  // holds records from every tenth of the source.
+  std::vector<int> tenths(10, 0);
+  for (size_t i = 0; i < n / 10; ++i) ++tenths[(shuffled[i] - 1) * 10 / n];
+  for (int t = 0; t < 10; ++t) EXPECT_GT(tenths[t], 10) << "tenth " << t;
+  std::vector<uint64_t> sorted = shuffled;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, identity) << "every record exactly once";
+  EXPECT_EQ(SlotLabels(InsertionOrder::kShuffled, n, "order-shuffled-again"), shuffled) << "a re-run inserts in the same order";
 }
 
 // Rows are written on their own thread: a record the database refuses (an id added twice) fails
