@@ -4,17 +4,22 @@ One build's recall@10 is one draw: hnswlib draws each node's level at random and
 interleave their inserts, so the same data gives 0.988 to 0.998 at 100k from one build to the
 next, and Chroma's own index is a draw of the same kind. One build a side cannot tell them apart.
 This study builds the graph --builds times each way on one data set:
-  * this tool: legacy dir -> persist dir with --rebuild-index;
+  * this tool: legacy dir -> persist dir with --rebuild-index (its default insertion order, a
+    random permutation of the whole collection);
+  * this tool with --insertion-order stored (the source's order);
   * Chroma: its own ingest, the same records POSTed to the real Chroma 1.0.19 server's /add in
     max_batch_size batches (run_bench.chroma_ingest);
 queries every index through the real server with the same --queries queries (stored vectors plus
 noise; exact neighbours by brute force in bench/hnsw_floor), and compares the two samples of
 per-build recall: mean, standard deviation, and a two-sided permutation test of the difference of
-the means (every split of the pooled builds into two groups of the same sizes, or 200,000 random
+the means of this tool and each other side (every split of the pooled builds into two groups of the same sizes, or 200,000 random
 splits when there are more than a million).
-The builds alternate, so that a shared machine's load weighs on both alike (recall does not
+The builds alternate, so that a shared machine's load weighs on all alike (recall does not
 depend on speed, but thread interleaving does).
+--order by-topic stores the records one topic after another instead of letting the topics take
+turns (bench_data.mjs): the order in which a graph receives them then matters a great deal.
 usage: python3 bench/recall_study.py [--size 100000x384] [--builds 10] [--queries 1000]
+                                     [--order interleaved|by-topic]
 """
 import argparse
 import itertools
@@ -57,36 +62,48 @@ def main():
     ap.add_argument('--size', default='100000x384')
     ap.add_argument('--builds', type=int, default=10, help='builds of each side')
     ap.add_argument('--queries', type=int, default=1000)
+    ap.add_argument('--order', default='interleaved', choices=['interleaved', 'by-topic'],
+                    help='how the generated records are stored (bench_data.mjs)')
     args = ap.parse_args()
-    _, _, work, data = legacy_data(args.size)
+    _, _, work, data = legacy_data(args.size, args.order)
     threads = os.cpu_count()
-    queries_json = os.path.join(work, f'recall-queries-{args.queries}.json')
+    by = '' if args.order == 'interleaved' else args.order + '-'
+    queries_json = os.path.join(work, f'recall-queries-{by}{args.queries}.json')
     if not os.path.exists(queries_json):
         subprocess.run([os.path.join(BUILD, 'hnsw_floor'), data, 'cosine', str(threads), str(args.queries), queries_json],
                        check=True, stdout=subprocess.DEVNULL)
     with open(queries_json) as f:
         queries = json.load(f)['queries']
     tool_out = os.path.join(work, 'recall-tool')
-    tool, chroma = [], []
-    for i in range(args.builds):
+    tool, stored, chroma = [], [], []
+
+    def tool_build(*extra):
         shutil.rmtree(tool_out, ignore_errors=True)
-        run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', tool_out, '--progress', 'none',
-                      '--quiet', '--rebuild-index'])
-        tool.append(recall(tool_out, queries))
+        seconds, _ = run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', tool_out,
+                                   '--progress', 'none', '--quiet', '--rebuild-index', *extra])
+        return recall(tool_out, queries), seconds
+
+    for i in range(args.builds):
+        r, tool_s = tool_build()
+        tool.append(r)
+        r, stored_s = tool_build('--insertion-order', 'stored')
+        stored.append(r)
         seconds, chroma_dir = chroma_ingest(data, work)
         chroma.append(recall(chroma_dir, queries))
         shutil.rmtree(chroma_dir, ignore_errors=True)
-        print(f'build {i + 1}/{args.builds}: recall@10 tool {tool[-1]:.4f}, Chroma {chroma[-1]:.4f} '
-              f'(its ingest {seconds:.1f} s)', flush=True)
+        print(f'build {i + 1}/{args.builds}: recall@10 tool {tool[-1]:.4f} ({tool_s:.1f} s), stored order '
+              f'{stored[-1]:.4f} ({stored_s:.1f} s), Chroma {chroma[-1]:.4f} (its ingest {seconds:.1f} s)', flush=True)
     shutil.rmtree(tool_out, ignore_errors=True)
     print()
-    print(f'{args.size}, cosine, M=16, ef_construction=100, queried through the real server (ef_search 100), '
-          f'{len(queries)} queries, {threads} threads, {args.builds} builds a side:')
-    print(f'  this tool:             {describe(tool)}')
-    print(f'  Chroma\'s own ingest:   {describe(chroma)}')
-    print(f'  difference of means (tool − Chroma) {statistics.mean(tool) - statistics.mean(chroma):+.4f}, '
-          f'two-sided permutation p = {permutation_p(tool, chroma):.3f}')
-    print(f'  per build: tool {json.dumps(tool)}; Chroma {json.dumps(chroma)}')
+    print(f'{args.size} stored {args.order}, cosine, M=16, ef_construction=100, queried through the real server '
+          f'(ef_search 100), {len(queries)} queries, {threads} threads, {args.builds} builds a side:')
+    print(f'  this tool:                  {describe(tool)}')
+    print(f'  this tool, stored order:    {describe(stored)}')
+    print(f'  Chroma\'s own ingest:        {describe(chroma)}')
+    for name, other in (('stored order', stored), ('Chroma', chroma)):
+        print(f'  difference of means (tool − {name}) {statistics.mean(tool) - statistics.mean(other):+.4f}, '
+              f'two-sided permutation p = {permutation_p(tool, other):.3f}')
+    print(f'  per build: tool {json.dumps(tool)}; stored order {json.dumps(stored)}; Chroma {json.dumps(chroma)}')
 
 
 if __name__ == '__main__':

@@ -60,7 +60,7 @@ def run_measured(cmd):
 
 def chroma_ingest(data_dir, work):
     """Seconds for the real server to ingest every record through /add in max_batch_size batches."""
-    bodies = os.path.join(work, 'bodies')
+    bodies = os.path.join(work, 'bodies-' + os.path.basename(data_dir))
     server_dir = os.path.join(work, 'chroma-ingest')
     shutil.rmtree(server_dir, ignore_errors=True)
     with ChromaServer(server_dir) as s:
@@ -177,15 +177,16 @@ def replay(work, writes, others):
     return ceiling_s
 
 
-def legacy_data(size):
-    """(n, dim, work dir, legacy dir) of a size 'NxDIM', generating its clustered legacy data once."""
+def legacy_data(size, order='interleaved'):
+    """(n, dim, work dir, legacy dir) of a size 'NxDIM', generating its clustered legacy data once.
+    order: 'interleaved' (the topics take turns) or 'by-topic' (stored one topic after another)."""
     n, dim = map(int, size.split('x'))
     work = os.path.join(OUT, size)
-    data = os.path.join(work, 'legacy')
+    data = os.path.join(work, 'legacy' if order == 'interleaved' else 'legacy-' + order)
     os.makedirs(work, exist_ok=True)
     if not os.path.exists(os.path.join(data, 'chroma-embeddings.parquet')):
-        subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_data.mjs'), data, str(n), str(dim), 'cosine'],
-                       check=True)
+        subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_data.mjs'), data, str(n), str(dim), 'cosine',
+                        order], check=True)
     return n, dim, work, data
 
 

@@ -1,15 +1,17 @@
 // Generates a clustered legacy (Chroma 0.3) directory for benchmarks, entirely inside DuckDB:
 // N records of DIM dimensions around 100 random centers, with a document and metadata each,
-// written with Chroma 0.3's DDL and COPY statement.
-// usage: node bench_data.mjs OUTDIR N DIM [SPACE]
+// written with Chroma 0.3's DDL and COPY statement. Record i belongs to topic i % 100; ORDER
+// "interleaved" (the default) stores them by i, so the topics take turns, "by-topic" stores one
+// topic after another (as a source filled topic by topic would be).
+// usage: node bench_data.mjs OUTDIR N DIM [SPACE [ORDER]]
 import fs from 'node:fs';
 import path from 'node:path';
 import { openMemory, sqlString } from './duckdb_common.mjs';
 
-const [outDir, nArg, dimArg, space = 'cosine'] = process.argv.slice(2);
+const [outDir, nArg, dimArg, space = 'cosine', order = 'interleaved'] = process.argv.slice(2);
 const n = Number(nArg), dim = Number(dimArg);
-if (!outDir || !n || !dim) {
-  console.error('usage: node bench_data.mjs OUTDIR N DIM [SPACE]');
+if (!outDir || !n || !dim || !['interleaved', 'by-topic'].includes(order)) {
+  console.error('usage: node bench_data.mjs OUTDIR N DIM [SPACE [interleaved|by-topic]]');
   process.exit(2);
 }
 fs.mkdirSync(outDir, { recursive: true });
@@ -27,6 +29,6 @@ await conn.run(`INSERT INTO embeddings
          'document ' || i || ' about topic ' || (i % 100) || ' with some more words to index',
          'id-' || i,
          '{"topic": ' || (i % 100) || ', "score": ' || round(random(), 4) || ', "tag": "t' || (i % 7) || '"}'
-  FROM range(${n}) r(i) JOIN centers c ON c.cid = i % 100 ORDER BY i`);
+  FROM range(${n}) r(i) JOIN centers c ON c.cid = i % 100 ORDER BY ${order === 'by-topic' ? 'i % 100, i' : 'i'}`);
 await conn.run(`COPY (SELECT * FROM embeddings) TO ${sqlString(path.join(path.resolve(outDir), 'chroma-embeddings.parquet'))} (FORMAT PARQUET)`);
 await conn.run(`COPY (SELECT * FROM collections) TO ${sqlString(path.join(path.resolve(outDir), 'chroma-collections.parquet'))} (FORMAT PARQUET)`);
