@@ -619,9 +619,8 @@ class ModernDirSourceImpl final : public ModernDirSource {
       case VectorRef::Kind::kQueue: CM_RETURN_IF_ERROR(ReadQueueVector(rec.vector.index, &r->embedding)); break;
       case VectorRef::Kind::kSlot: {
         std::vector<float> f(hnsw_->dim());
-        hnsw_->ReadVector(static_cast<size_t>(rec.vector.index), c.space == Space::kCosine, f.data());
+        CM_RETURN_IF_ERROR(hnsw_->ReadVector(static_cast<size_t>(rec.vector.index), c.space == Space::kCosine, f.data()));
         r->embedding.assign(f.begin(), f.end());
-        if (++slots_read_ % hnsw_->slots_per_release() == 0) hnsw_->ReleaseResident();
         break;
       }
     }
@@ -670,7 +669,6 @@ class ModernDirSourceImpl final : public ModernDirSource {
   std::unordered_map<int64_t, RecordFields> window_;  // fields of the embeddings.ids in [window_lo_, window_hi_]
   int64_t window_lo_ = 0, window_hi_ = -1;
   std::unique_ptr<HnswSegmentReader> hnsw_;
-  uint64_t slots_read_ = 0;  // vectors read from hnsw_ (paces its ReleaseResident)
   std::unique_ptr<Stmt> queue_vec_;
 };
 

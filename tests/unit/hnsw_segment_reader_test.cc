@@ -68,7 +68,7 @@ TEST(HnswSegmentReader, ReadsEveryVectorBackByLabel) {
       ASSERT_GE(label, 1u);
       ASSERT_LE(label, rows);
       seen[label] = true;
-      r->ReadVector(i, space == Space::kCosine, v.data());
+      ASSERT_TRUE(r->ReadVector(i, space == Space::kCosine, v.data()).ok());
       const float* want = b.vectors.data() + (label - 1) * dim;
       for (size_t k = 0; k < dim; ++k) EXPECT_NEAR(v[k], want[k], 1e-5) << "label " << label;
     }

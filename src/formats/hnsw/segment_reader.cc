@@ -1,11 +1,14 @@
 #include "formats/hnsw/segment_reader.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "io/byte_cursor.h"
+#include "io/positional_io.h"
 
 namespace cm {
 namespace {
@@ -37,6 +40,8 @@ Result<HnswSegmentReader> HnswSegmentReader::Open(const std::string& dir, std::o
   }
   if (n == 0) return r;  // an empty index: nothing to read
   CM_ASSIGN_OR_RETURN(r.data_, MappedFile::Open(data_path));
+  r.data_fd_ = UniqueFd(::open(data_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!r.data_fd_.valid()) return Status::IoError(fmt::format("{}: cannot open: {}", data_path, std::strerror(errno)));
   if (r.data_.size() / h.size_data_per_element < n) {
     return Status::Corrupt(fmt::format("{}: {} bytes hold {} slots of {} bytes; header.bin says cur_element_count = {}",
                                        data_path, r.data_.size(), r.data_.size() / h.size_data_per_element,
@@ -106,13 +111,15 @@ uint64_t HnswSegmentReader::Label(size_t i) const {
 
 bool HnswSegmentReader::Deleted(size_t i) const { return (SlotPtr(i)[2] & kDeleteMark) != 0; }
 
-void HnswSegmentReader::ReadVector(size_t i, bool denormalize, float* out) const {
-  std::memcpy(out, SlotPtr(i) + header_.offset_data, dim() * sizeof(float));
+Status HnswSegmentReader::ReadVector(size_t i, bool denormalize, float* out) const {
+  const uint64_t offset = i * header_.size_data_per_element + header_.offset_data;
+  CM_RETURN_IF_ERROR(PreadFull(data_fd_.get(), out, dim() * sizeof(float), offset, data_.path()));
   if (denormalize && has_lengths_) {
     float norm = 0;
     std::memcpy(&norm, lengths_.data() + i * 4, sizeof(norm));
     for (size_t k = 0; k < dim(); ++k) out[k] *= norm;
   }
+  return Status::Ok();
 }
 
 }  // namespace cm

@@ -6,7 +6,8 @@
 // with one another and with the expected dimension, cur_element_count must fit in the files,
 // every level-0 neighbour count must be ≤ maxM0, and link_lists.bin must hold exactly one
 // well-formed entry per element. After a successful Open, slot accessors cannot read out of
-// bounds. Files are memory-mapped read-only; nothing is ever written.
+// bounds. Files are memory-mapped read-only (vectors are read with pread, see ReadVector);
+// nothing is ever written.
 //
 // Movable, not copyable. After Open, const methods are safe to call from several threads.
 #pragma once
@@ -20,6 +21,7 @@
 #include "core/status.h"
 #include "formats/hnsw/hnsw_header.h"
 #include "io/mapped_file.h"
+#include "io/unique_fd.h"
 
 namespace cm {
 
@@ -39,8 +41,12 @@ class HnswSegmentReader {
   uint64_t Label(size_t i) const;
   bool Deleted(size_t i) const;
   // Copies slot i's dim() floats into out; with `denormalize`, multiplied by length.bin[i]
-  // (cosine indices store unit vectors and the original norm).
-  void ReadVector(size_t i, bool denormalize, float* out) const;
+  // (cosine indices store unit vectors and the original norm). Read with pread, not through the
+  // mapping: records are read in their own order, which need not be the slots' (a graph's slots
+  // are in insertion order, random when this tool built it), and each fault on a mapping maps
+  // the 64 KiB around it, so random reads would make the whole file resident. IoError names the
+  // file and offset when it cannot be read (it shrank).
+  Status ReadVector(size_t i, bool denormalize, float* out) const;
   // Lets the mapped pages read so far leave the resident set (MappedFile::Release); later reads
   // map them again from the file. A walk over the slots calls it every slots_per_release() slots
   // so that a segment is never resident whole (the page cache keeps the pages).
@@ -61,6 +67,7 @@ class HnswSegmentReader {
   HnswHeader header_;
   size_t deleted_ = 0;
   MappedFile data_;
+  UniqueFd data_fd_;  // the same file, for ReadVector
   MappedFile lengths_;
   bool has_lengths_ = false;
 };
