@@ -136,7 +136,8 @@ class PersistDirWriter {
 
   const std::string& staging_dir() const { return staging_; }
   // Writes the collection's rows (failing early on a name taken in its database) and returns
-  // its writer. `expected_records` sizes the graph (0 = unknown; it grows as needed).
+  // its writer. `expected_records` sizes a graph built in the stored order (0 = unknown; it grows
+  // as needed); a shuffled build knows the count, since it starts after the last record.
   Result<std::unique_ptr<CollectionWriter>> BeginCollection(const CollectionSpec& spec, uint64_t expected_records);
   // Creates a tenant (and a database in it, unless `database` is empty) that may hold no
   // collection; nothing when it exists already.
