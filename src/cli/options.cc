@@ -72,6 +72,9 @@ void AddEndpointOptions(CLI::App* app, Args* a, bool with_destination_policies) 
                   "source's order, building while reading: a little faster, but a source sorted by topic gives a "
                   "markedly worse graph)")
       ->check(CLI::IsMember({"shuffled", "stored"}));
+  app->add_option("--insertion-seed", a->insertion_seed,
+                  "seed of the shuffled insertion order (default: a fixed one, so a re-run inserts in the same order; "
+                  "another seed is another random order, e.g. to measure how recall varies between orders)");
   app->add_option("--batch-size", a->batch_size, "records per request to a server (default: the server's max_batch_size)");
   app->add_option("--concurrency", a->concurrency, "requests in flight to a server (default 4)")->check(CLI::Range(1, 64));
   app->add_option("--read-batch", a->read_batch, "records read from the source per batch (default 8192)")->check(CLI::Range(1, 1 << 20));

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct Args {
   std::string on_existing = "fail";
   std::string progress = "auto";
   std::string insertion_order = "shuffled";
+  std::optional<uint64_t> insertion_seed;
   bool overwrite = false, quiet = false, resume = false, verify = false, rebuild_index = false;
   size_t threads = 0, batch_size = 0, read_batch = 8192, concurrency = 4;
   size_t verify_memory_mib = 256, held_memory_mib = 128;

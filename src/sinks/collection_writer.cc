@@ -33,7 +33,6 @@ constexpr const char* kMetadataSegmentType = "urn:chroma:segment/metadata/sqlite
 constexpr int kOperationAdd = 0;
 constexpr size_t kChunkRows = 64;  // per graph-thread hand-over: small, so the threads end together
 constexpr uint64_t kInitialCapacity = 1024;  // when the source could not say how many records come
-constexpr uint64_t kInsertionSeed = 0x6368726f6d61;  // fixed: a re-run inserts in the same order
 constexpr auto kProgressEvery = std::chrono::milliseconds(200);
 
 std::string QueueTopic(const std::string& collection_id) {
@@ -156,7 +155,7 @@ Status CollectionWriter::FeedShuffled() {
   CM_RETURN_IF_ERROR(CreateBuilder(dim, count_));
   std::vector<uint32_t> order(count_);
   std::iota(order.begin(), order.end(), uint32_t{1});
-  std::mt19937_64 rng(kInsertionSeed);
+  std::mt19937_64 rng(writer_->options_.insertion_seed);
   std::shuffle(order.begin(), order.end(), rng);
   const auto& progress = writer_->options_.progress;
   auto report_at = std::chrono::steady_clock::now() + kProgressEvery;

@@ -49,11 +49,15 @@ enum class InsertionOrder {
   kStored,
 };
 
+inline constexpr uint64_t kDefaultInsertionSeed = 0x6368726f6d61;
+
 struct PersistDirWriterOptions {
   std::string destination;
   bool overwrite = false;
   size_t threads = 0;  // 0 = all cores
   InsertionOrder insertion_order = InsertionOrder::kShuffled;
+  // Seeds kShuffled's permutation: the same seed inserts the same records in the same order.
+  uint64_t insertion_seed = kDefaultInsertionSeed;
   std::string schema_release = "1.0.0";
   const std::atomic<bool>* cancel = nullptr;  // set → the current collection stops, Commit never happens
   // Called with (collection name, stage, done, total) while a collection is written.

@@ -128,10 +128,12 @@ INSTANTIATE_TEST_SUITE_P(PersistDirWriter, InterleavedCollections,
 
 // The order the graph received its vectors is visible in the written graph: hnswlib gives
 // slots in insertion order. One graph thread makes it exact.
-std::vector<uint64_t> SlotLabels(InsertionOrder order, size_t n, const std::string& tag) {
+std::vector<uint64_t> SlotLabels(InsertionOrder order, size_t n, const std::string& tag,
+                                 uint64_t seed = kDefaultInsertionSeed) {
   PersistDirWriterOptions o = WriterOptions(tag);
   o.threads = 1;
   o.insertion_order = order;
+  o.insertion_seed = seed;
   auto w = PersistDirWriter::Create(o);
   EXPECT_TRUE(w.ok()) << w.status().ToString();
   if (!w.ok()) return {};
@@ -157,7 +159,7 @@ std::vector<uint64_t> SlotLabels(InsertionOrder order, size_t n, const std::stri
   return labels;
 }
 
-TEST(PersistDirWriter, InsertionOrderShuffledIsAFixedPermutationStoredIsTheSources) {
+TEST(PersistDirWriter, InsertionOrderShuffledIsASeededPermutationStoredIsTheSources) {
   const size_t n = 3000;
   std::vector<uint64_t> identity(n);
   std::iota(identity.begin(), identity.end(), uint64_t{1});
@@ -175,6 +177,10 @@ TEST(PersistDirWriter, InsertionOrderShuffledIsAFixedPermutationStoredIsTheSourc
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(sorted, identity) << "every record exactly once";
   EXPECT_EQ(SlotLabels(InsertionOrder::kShuffled, n, "order-shuffled-again"), shuffled) << "a re-run inserts in the same order";
+  std::vector<uint64_t> other = SlotLabels(InsertionOrder::kShuffled, n, "order-other-seed", 7);
+  EXPECT_NE(other, shuffled) << "another seed, another order";
+  std::sort(other.begin(), other.end());
+  EXPECT_EQ(other, identity);
 }
 
 // Rows are written on their own thread: a record the database refuses (an id added twice) fails
