@@ -5,7 +5,8 @@ interleave their inserts, so the same data gives 0.988 to 0.998 at 100k from one
 next, and Chroma's own index is a draw of the same kind. One build a side cannot tell them apart.
 This study builds the graph --builds times each way on one data set:
   * this tool: legacy dir -> persist dir with --rebuild-index (its default insertion order, a
-    random permutation of the whole collection);
+    random permutation of the whole collection; build i passes --insertion-seed i, so the sample
+    covers the spread between permutations, not one permutation's threads alone);
   * this tool with --insertion-order stored (the source's order);
   * Chroma: its own ingest, the same records POSTed to the real Chroma 1.0.19 server's /add in
     max_batch_size batches (run_bench.chroma_ingest);
@@ -84,7 +85,7 @@ def main():
         return recall(tool_out, queries), seconds
 
     for i in range(args.builds):
-        r, tool_s = tool_build()
+        r, tool_s = tool_build('--insertion-seed', str(i))
         tool.append(r)
         r, stored_s = tool_build('--insertion-order', 'stored')
         stored.append(r)
