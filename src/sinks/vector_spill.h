@@ -31,8 +31,6 @@ class VectorSpill {
   // Reads the vectors of `labels[0..n)` into `out` (n × dim floats).
   Status Read(const uint64_t* labels, size_t n, float* out) const;
 
-  size_t dim() const { return dim_; }
-
  private:
   VectorSpill(UniqueFd fd, std::string path, size_t dim) : fd_(std::move(fd)), path_(std::move(path)), dim_(dim) {}
 
