@@ -11,11 +11,15 @@
 #include <filesystem>
 #include <vector>
 
-#include "io/unique_fd.h"
-
 namespace fs = std::filesystem;
 
 namespace cm {
+
+UniqueFd CreateUnlinkedFile(std::string* name) {
+  UniqueFd fd(::mkostemp(name->data(), O_CLOEXEC));
+  if (fd.valid()) ::unlink(name->c_str());
+  return fd;
+}
 
 Status FsyncPath(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -1,7 +1,5 @@
 #include "pipeline/record_spill.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -10,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "io/fs_util.h"
 #include "io/positional_io.h"
 
 namespace cm {
@@ -49,16 +48,13 @@ Status RecordSpill::StartPartitioned(size_t partitions) {
 
 Status RecordSpill::Spill(size_t partitions) {
   partitions = std::clamp<size_t>(partitions, 2, kMaxPartitions);
-  std::string pattern = TempDir() + "/chroma-migrate-spill-XXXXXX";
-  std::vector<char> name(pattern.begin(), pattern.end());
-  name.push_back('\0');
-  fd_ = UniqueFd(::mkstemp(name.data()));
+  std::string name = TempDir() + "/chroma-migrate-spill-XXXXXX";
+  fd_ = CreateUnlinkedFile(&name);
   if (!fd_.valid()) {
     return Status::IoError(fmt::format("{}: cannot create a temporary file for the {} ({}); set TMPDIR to a "
-                                       "directory with room for them", pattern, what_, std::strerror(errno)));
+                                       "directory with room for them", name, what_, std::strerror(errno)));
   }
-  path_ = name.data();
-  ::unlink(path_.c_str());  // anonymous from now on: removed when closed, however the run ends
+  path_ = std::move(name);
   partitions_ = partitions;
   buffers_.assign(partitions_, std::string());
   blocks_.assign(partitions_, {});

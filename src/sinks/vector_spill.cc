@@ -1,12 +1,11 @@
 #include "sinks/vector_spill.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "io/fs_util.h"
 #include "io/positional_io.h"
 
 namespace cm {
@@ -19,12 +18,11 @@ constexpr size_t kBufferBytes = size_t{1} << 20;
 Result<std::unique_ptr<VectorSpill>> VectorSpill::Create(const std::string& dir, size_t dim, std::string what) {
   if (dim == 0) return Status::Internal("VectorSpill of dimension 0");
   std::string name = dir + "/vectors-XXXXXX";
-  UniqueFd fd(::mkostemp(name.data(), O_CLOEXEC));
+  UniqueFd fd = CreateUnlinkedFile(&name);
   if (!fd.valid()) {
     return Status::IoError(fmt::format("{}: cannot create the file that holds {}'s vectors while its graph waits to "
                                        "be built: {}", name, what, std::strerror(errno)));
   }
-  ::unlink(name.c_str());  // anonymous from now on: gone when closed, however the run ends
   std::string path = fmt::format("{} (temporary, unlinked; the vectors of {})", name, what);
   return std::unique_ptr<VectorSpill>(new VectorSpill(std::move(fd), std::move(path), dim));
 }
