@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "io/unique_fd.h"
+#include "io/positional_io.h"
 
 namespace cm {
 
@@ -40,6 +40,7 @@ Result<MappedFile> MappedFile::Open(const std::string& path) {
     }
     f.data_ = static_cast<const uint8_t*>(p);
   }
+  f.fd_ = std::move(fd);
   return f;
 }
 
@@ -49,6 +50,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
     Reset();
     path_ = std::move(other.path_);
+    fd_ = std::move(other.fd_);
     data_ = other.data_;
     size_ = other.size_;
     other.data_ = nullptr;
@@ -63,6 +65,15 @@ void MappedFile::Reset() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
   data_ = nullptr;
   size_ = 0;
+  fd_ = UniqueFd();
+}
+
+Status MappedFile::ReadAt(uint64_t offset, void* dst, size_t n) const {
+  if (offset > size_ || n > size_ - offset) {
+    return Status::Internal(fmt::format("{}: read of {} bytes at offset {} past the end ({} bytes)", path_, n, offset,
+                                        size_));
+  }
+  return PreadFull(fd_.get(), dst, n, offset, path_);
 }
 
 void MappedFile::Release(uint64_t offset, uint64_t length) const {

@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "io/byte_cursor.h"
+#include "io/unique_fd.h"
 
 namespace cm {
 
@@ -34,10 +35,16 @@ class MappedFile {
   // wholly inside the range leave this process's resident memory (streaming a file larger than
   // memory). Safe even if they are read again: the mapping is read-only and re-reads the file.
   void Release(uint64_t offset, uint64_t length) const;
+  // Copies the bytes [offset, offset + n) with pread on the descriptor the mapping came from (the
+  // same file, even if its name has since been replaced). For reads scattered over a large file:
+  // through the mapping each page fault maps the 64 KiB around it (fault-around), and scattered
+  // faults make the whole file resident. A range past the end is an Internal error.
+  Status ReadAt(uint64_t offset, void* dst, size_t n) const;
 
  private:
   void Reset();
   std::string path_;
+  UniqueFd fd_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };

@@ -1,14 +1,11 @@
 #include "formats/hnsw/segment_reader.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "io/byte_cursor.h"
-#include "io/positional_io.h"
 
 namespace cm {
 namespace {
@@ -40,8 +37,6 @@ Result<HnswSegmentReader> HnswSegmentReader::Open(const std::string& dir, std::o
   }
   if (n == 0) return r;  // an empty index: nothing to read
   CM_ASSIGN_OR_RETURN(r.data_, MappedFile::Open(data_path));
-  r.data_fd_ = UniqueFd(::open(data_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!r.data_fd_.valid()) return Status::IoError(fmt::format("{}: cannot open: {}", data_path, std::strerror(errno)));
   if (r.data_.size() / h.size_data_per_element < n) {
     return Status::Corrupt(fmt::format("{}: {} bytes hold {} slots of {} bytes; header.bin says cur_element_count = {}",
                                        data_path, r.data_.size(), r.data_.size() / h.size_data_per_element,
@@ -113,7 +108,7 @@ bool HnswSegmentReader::Deleted(size_t i) const { return (SlotPtr(i)[2] & kDelet
 
 Status HnswSegmentReader::ReadVector(size_t i, bool denormalize, float* out) const {
   const uint64_t offset = i * header_.size_data_per_element + header_.offset_data;
-  CM_RETURN_IF_ERROR(PreadFull(data_fd_.get(), out, dim() * sizeof(float), offset, data_.path()));
+  CM_RETURN_IF_ERROR(data_.ReadAt(offset, out, dim() * sizeof(float)));
   if (denormalize && has_lengths_) {
     float norm = 0;
     std::memcpy(&norm, lengths_.data() + i * 4, sizeof(norm));

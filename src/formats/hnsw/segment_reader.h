@@ -21,7 +21,6 @@
 #include "core/status.h"
 #include "formats/hnsw/hnsw_header.h"
 #include "io/mapped_file.h"
-#include "io/unique_fd.h"
 
 namespace cm {
 
@@ -67,7 +66,6 @@ class HnswSegmentReader {
   HnswHeader header_;
   size_t deleted_ = 0;
   MappedFile data_;
-  UniqueFd data_fd_;  // the same file, for ReadVector
   MappedFile lengths_;
   bool has_lengths_ = false;
 };
