@@ -6,7 +6,13 @@
 //   request-shuffle  stored order, shuffled inside windows of 5,461 (Chroma 1.0.19's ingest: each
 //                    /add request of max_batch_size records goes into the graph in hash-map order);
 //   run-shuffle      runs of 64 stored records, the runs in a random order over the whole collection;
-//   shuffle          a random order over the whole collection.
+//   shuffle          a random order over the whole collection;
+//   golden           stored position (offset + i * a) mod n, a the integer nearest n / phi that is
+//                    coprime to n, offset random: every prefix is spread evenly over the stored
+//                    order, and a source stored round-robin over P topics (P dividing n) still
+//                    cycles through all P in every P insertions;
+//   bitrev           stored position bit-reversed (k xor a random mask), positions >= n skipped:
+//                    every prefix of 2^j insertions is one residue class modulo 2^(bits - j).
 // A "grouped+" prefix first sorts the records by topic (bench_data.mjs stores them round-robin over
 // 100 topics: record i is in topic i mod 100), as a source written topic by topic, or document by
 // document, stores them.
@@ -63,6 +69,27 @@ std::vector<size_t> Order(std::string name, size_t rows, std::mt19937_64& rng) {
   if (name == "shuffle") {
     std::shuffle(order.begin(), order.end(), rng);
     return order;
+  }
+  if (name == "golden") {
+    size_t a = static_cast<size_t>(static_cast<double>(rows) / 1.618033988749895 + 0.5);
+    while (std::gcd(a, rows) != 1) ++a;
+    size_t offset = rng() % rows;
+    std::vector<size_t> out(rows);
+    for (size_t i = 0; i < rows; ++i) out[i] = order[(offset + i * a) % rows];
+    return out;
+  }
+  if (name == "bitrev") {
+    int bits = 0;
+    while ((size_t{1} << bits) < rows) ++bits;
+    size_t mask = bits == 0 ? 0 : rng() & ((size_t{1} << bits) - 1);
+    std::vector<size_t> out;
+    out.reserve(rows);
+    for (size_t k = 0; k < (size_t{1} << bits); ++k) {
+      size_t x = k ^ mask, p = 0;
+      for (int b = 0; b < bits; ++b) p |= ((x >> b) & 1) << (bits - 1 - b);
+      if (p < rows) out.push_back(order[p]);
+    }
+    return out;
   }
   return {};
 }
