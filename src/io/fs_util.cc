@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -14,6 +15,11 @@
 namespace fs = std::filesystem;
 
 namespace cm {
+
+std::string TempDir() {
+  const char* t = std::getenv("TMPDIR");
+  return t != nullptr && *t != '\0' ? t : "/tmp";
+}
 
 UniqueFd CreateUnlinkedFile(std::string* name) {
   UniqueFd fd(::mkostemp(name->data(), O_CLOEXEC));

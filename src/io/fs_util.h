@@ -20,6 +20,9 @@ Status RemoveTree(const std::string& path);
 // Renames atomically (same file system). IoError names both paths.
 Status RenamePath(const std::string& from, const std::string& to);
 Status MakeDir(const std::string& path);
+// Where scratch files go: $TMPDIR, else /tmp. Not checked here: creating a file in it reports
+// what is wrong, with the path.
+std::string TempDir();
 // Creates a file from `*name`, a path ending in "XXXXXX" (mkostemp), and unlinks it at once: it
 // lives only as the returned descriptor, gone when that closes, however the run ends. `*name`
 // becomes the name it had, for messages. An invalid descriptor, with errno set, on failure.

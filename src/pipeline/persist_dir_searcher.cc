@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "chroma/sqlite_db.h"
@@ -41,8 +43,11 @@ class PersistDirSearcher final : public Searcher {
       return Status::IoError(fmt::format("{}/chroma.sqlite3: {}", dir_, msg));
     }
     db_ = raw;
-    std::string tmpl = (fs::temp_directory_path() / "chroma-migrate-verify-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) return Status::IoError("cannot create a temporary directory");
+    std::string tmpl = TempDir() + "/chroma-migrate-verify-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      return Status::IoError(fmt::format("{}: cannot create the directory for verify's copies of the graphs: {}; set "
+                                         "TMPDIR to a directory with room for them", tmpl, std::strerror(errno)));
+    }
     tmp_ = tmpl;
     return Status::Ok();
   }

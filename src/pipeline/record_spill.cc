@@ -1,11 +1,9 @@
 #include "pipeline/record_spill.h"
 
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 #include "io/fs_util.h"
@@ -15,11 +13,6 @@ namespace cm {
 namespace {
 
 constexpr size_t kMaxPartitions = 1024;
-
-std::string TempDir() {
-  const char* t = std::getenv("TMPDIR");
-  return t != nullptr && *t != '\0' ? t : "/tmp";
-}
 
 // Every record is framed as [u32 length][u64 hash][record].
 void Frame(std::string* out, uint64_t hash, std::string_view record) {

@@ -83,6 +83,19 @@ class Faults(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(out, 'chroma.sqlite3')))
         self.assertEqual(os.listdir(point), [], 'verify left its scratch files behind')
 
+    def test_verify_with_a_missing_tmpdir(self):
+        # $TMPDIR names no directory: verify says where it tried and what to do (it used to end in
+        # an uncaught std::filesystem exception), and the migration itself stands.
+        missing = os.path.join(engines.temp_dir('faults'), 'no-such-tmpdir')
+        out = os.path.join(engines.temp_dir('dest'), 'migrated')
+        p = engines.run([engines.BINARY, '--from', EXAMPLE, '--to', out, '--progress', 'none', '--verify'], check=False,
+                        env=dict(os.environ, TMPDIR=missing))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, re.escape(missing) + r'/chroma-migrate-verify-\w+: cannot create the directory for '
+                         r"verify's copies of the graphs: No such file or directory; set TMPDIR")
+        self.assertTrue(os.path.exists(os.path.join(out, 'chroma.sqlite3')))
+        self.assertFalse(os.path.exists(missing))
+
     def test_read_only_destination(self):
         point = self.mount('size=10m,ro')
         out = os.path.join(point, 'migrated')
