@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "io/out_file.h"
 #include "io/unique_fd.h"
@@ -31,7 +32,7 @@ enum class DirectOutcome { kWritten, kRefused };
 
 // Writes through O_DIRECT. kRefused (with the file removed) when the file system will not take
 // direct I/O at all; any other failure is an IoError.
-Result<DirectOutcome> WriteDirect(const std::string& path, const char* data, size_t n) {
+Result<DirectOutcome> WriteDirect(const std::string& path, size_t n, const FillBytes& fill) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644));
   if (!fd.valid()) {
     if (errno == EINVAL) return DirectOutcome::kRefused;
@@ -46,7 +47,11 @@ Result<DirectOutcome> WriteDirect(const std::string& path, const char* data, siz
   for (size_t off = 0; off < n;) {
     size_t len = std::min(bounce_bytes, n - off);
     size_t padded = (len + kAlign - 1) / kAlign * kAlign;  // only the last block is padded
-    std::memcpy(bounce.get(), data + off, len);
+    if (Status filled = fill(off, bounce.get(), len); !filled.ok()) {
+      (void)fd.Close();
+      ::unlink(path.c_str());
+      return filled;
+    }
     std::memset(bounce.get() + len, 0, padded - len);
     for (size_t done = 0; done < padded;) {
       ssize_t w = ::pwrite(fd.get(), bounce.get() + done, padded - done, static_cast<off_t>(off + done));
@@ -74,15 +79,40 @@ Result<DirectOutcome> WriteDirect(const std::string& path, const char* data, siz
   return DirectOutcome::kWritten;
 }
 
+// Through the page cache, chunk by chunk.
+Status WriteCached(const std::string& path, size_t n, const FillBytes& fill) {
+  CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(path));
+  std::vector<char> chunk(std::min(kBounceBytes, n));
+  for (size_t off = 0; off < n;) {
+    size_t len = std::min(chunk.size(), n - off);
+    if (Status filled = fill(off, chunk.data(), len); !filled.ok()) {
+      (void)f.Close();
+      ::unlink(path.c_str());
+      return filled;
+    }
+    CM_RETURN_IF_ERROR(f.Write(chunk.data(), len));
+    off += len;
+  }
+  return f.Close();
+}
+
 }  // namespace
+
+Status WriteAroundCache(const std::string& path, size_t n, const FillBytes& fill) {
+  if (n >= kMinDirectBytes) {
+    CM_ASSIGN_OR_RETURN(DirectOutcome outcome, WriteDirect(path, n, fill));
+    if (outcome == DirectOutcome::kWritten) return Status::Ok();
+  }
+  return WriteCached(path, n, fill);
+}
 
 Status WriteAroundCache(const std::string& path, const void* data, size_t n) {
   const char* bytes = static_cast<const char*>(data);
-  if (n >= kMinDirectBytes) {
-    CM_ASSIGN_OR_RETURN(DirectOutcome outcome, WriteDirect(path, bytes, n));
-    if (outcome == DirectOutcome::kWritten) return Status::Ok();
-  }
-  return OutFile::WriteWhole(path, std::string_view(bytes, n));
+  if (n < kMinDirectBytes) return OutFile::WriteWhole(path, std::string_view(bytes, n));
+  return WriteAroundCache(path, n, [bytes](size_t off, char* dst, size_t len) {
+    std::memcpy(dst, bytes + off, len);
+    return Status::Ok();
+  });
 }
 
 }  // namespace cm

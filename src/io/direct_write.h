@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "core/status.h"
@@ -18,5 +19,12 @@ namespace cm {
 // Creates `path` (which must not exist) holding the `n` bytes at `data`. IoError names the file
 // and the offset that failed.
 Status WriteAroundCache(const std::string& path, const void* data, size_t n);
+
+// The same for bytes made as they are written: `fill(offset, dst, len)` puts bytes
+// [offset, offset + len) of the file into `dst`, chunk by chunk (8 MiB at most, in order, but a
+// chunk may be asked for again if the file system refuses O_DIRECT after the first). A failed
+// fill is returned as it is, and the file is removed.
+using FillBytes = std::function<Status(size_t offset, char* dst, size_t len)>;
+Status WriteAroundCache(const std::string& path, size_t n, const FillBytes& fill);
 
 }  // namespace cm

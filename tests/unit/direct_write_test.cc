@@ -2,8 +2,10 @@
 // around the direct path's threshold, block size and bounce buffer; errors name the file.
 #include "io/direct_write.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -31,6 +33,46 @@ TEST(DirectWrite, EverySizeArrivesWhole) {
     ASSERT_TRUE(WriteAroundCache(path, want.data(), want.size()).ok());
     EXPECT_EQ(std::filesystem::file_size(path), n);
     EXPECT_TRUE(test::ReadFileOrDie(path) == want) << "content differs";
+  }
+}
+
+// Bytes made as they are written: asked for in order, in chunks of 8 MiB at most, and the file
+// holds exactly what the fill gave.
+TEST(DirectWrite, FilledBytesArriveWhole) {
+  const std::string dir = test::MakeTempDir("direct-write-fill");
+  for (size_t n : {size_t{1000}, (size_t{1} << 20) + 1, (size_t{21} << 20) + 123}) {
+    SCOPED_TRACE(n);
+    std::string want = Pattern(n, static_cast<uint32_t>(n) + 7);
+    std::string path = dir + "/f" + std::to_string(n);
+    size_t next = 0;
+    Status s = WriteAroundCache(path, n, [&](size_t off, char* dst, size_t len) {
+      EXPECT_EQ(off, next);
+      EXPECT_LE(len, size_t{8} << 20);
+      next = off + len;
+      std::memcpy(dst, want.data() + off, len);
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(next, n);
+    EXPECT_TRUE(test::ReadFileOrDie(path) == want) << "content differs";
+  }
+}
+
+// A fill that fails is returned as it is, and no partial file is left behind.
+TEST(DirectWrite, AFailedFillLeavesNoFile) {
+  const std::string dir = test::MakeTempDir("direct-write-fill-fails");
+  for (size_t n : {size_t{1000}, (size_t{21} << 20) + 123}) {
+    SCOPED_TRACE(n);
+    std::string path = dir + "/f" + std::to_string(n);
+    // The small file fails at once, the large one after its first chunk was written.
+    Status s = WriteAroundCache(path, n, [n](size_t off, char* dst, size_t len) {
+      if (off > 0 || n < 2000) return Status::IoError(fmt::format("source: cannot read at {}", off));
+      std::memset(dst, 1, len);
+      return Status::Ok();
+    });
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("source: cannot read at"), std::string::npos) << s.message();
+    EXPECT_FALSE(std::filesystem::exists(path));
   }
 }
 
