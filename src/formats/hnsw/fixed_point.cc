@@ -1,0 +1,108 @@
+#include "formats/hnsw/fixed_point.h"
+
+#include <algorithm>
+#include <cmath>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace cm {
+namespace {
+
+// Every int32 sum the kernels form (a lane's partial sum included) is a sum over some of the
+// components, so by Cauchy–Schwarz |Σ a·b| ≤ ‖a‖‖b‖ and Σ (a−b)² ≤ (‖a‖+‖b‖)². A rounded copy
+// has ‖q‖ ≤ scale·‖x‖ + ½√dim; these must stay below kSumLimit. Components stay within
+// kComponentLimit (L2: half, so that a difference fits int16 too).
+constexpr double kSumLimit = 2147483647.0 * 0.999;
+constexpr double kComponentLimit = 32766.0;
+
+#if defined(__AVX2__)
+int32_t HorizontalSum(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_hadd_epi32(s, s);
+  s = _mm_hadd_epi32(s, s);
+  return _mm_cvtsi128_si32(s);
+}
+#endif
+
+}  // namespace
+
+void FixedPointStats::Add(const float* v) {
+  double norm_sq = 0;
+  for (size_t j = 0; j < dim_; ++j) {
+    double x = v[j];
+    if (!std::isfinite(x)) finite_ = false;
+    max_abs_ = std::max(max_abs_, std::fabs(x));
+    norm_sq += x * x;
+    sum_[j] += x;
+  }
+  max_norm_sq_ = std::max(max_norm_sq_, norm_sq);
+  sum_sq_ += norm_sq;
+  ++count_;
+}
+
+double FixedPointStats::variance() const {
+  if (count_ == 0) return 0;
+  double n = static_cast<double>(count_), mean_sq = 0;
+  for (double s : sum_) mean_sq += (s / n) * (s / n);
+  return std::max(0.0, sum_sq_ / n - mean_sq);
+}
+
+std::optional<float> FixedPointStats::Scale(Space space) const {
+  if (count_ == 0 || !finite_ || max_abs_ == 0) return std::nullopt;
+  const bool l2 = space == Space::kL2;
+  const double max_norm = std::sqrt(max_norm_sq_);
+  const double half_sqrt_dim = 0.5 * std::sqrt(static_cast<double>(dim_));
+  // ‖q‖ ≤ norm_limit: ‖a‖‖b‖ ≤ kSumLimit, or (‖a‖+‖b‖)² ≤ kSumLimit for L2.
+  const double norm_limit = l2 ? std::sqrt(kSumLimit) / 2 : std::sqrt(kSumLimit);
+  double scale = std::min((l2 ? kComponentLimit / 2 : kComponentLimit) / max_abs_, (norm_limit - half_sqrt_dim) / max_norm);
+  if (!(scale > 0)) return std::nullopt;
+  double variance = this->variance();
+  double noise = static_cast<double>(dim_) / (12 * scale * scale);
+  if (!(variance > 0) || noise > kMaxNoiseRatio * variance) return std::nullopt;
+  // Rounding to float must not raise it past the bounds.
+  return std::nextafter(static_cast<float>(scale), 0.0f);
+}
+
+void QuantizeFixedPoint(const float* v, size_t dim, float scale, int16_t* out) {
+  for (size_t j = 0; j < dim; ++j) out[j] = static_cast<int16_t>(std::lrint(v[j] * scale));
+}
+
+int32_t FixedPointDot(const int16_t* a, const int16_t* b, size_t dim) {
+  size_t j = 0;
+  int32_t sum = 0;
+#if defined(__AVX2__)
+  __m256i acc = _mm256_setzero_si256();
+  for (; j + 16 <= dim; j += 16) {
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
+    __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + j));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
+  }
+  sum = HorizontalSum(acc);
+#endif
+  for (; j < dim; ++j) sum += int32_t{a[j]} * int32_t{b[j]};
+  return sum;
+}
+
+int32_t FixedPointL2Sq(const int16_t* a, const int16_t* b, size_t dim) {
+  size_t j = 0;
+  int32_t sum = 0;
+#if defined(__AVX2__)
+  __m256i acc = _mm256_setzero_si256();
+  for (; j + 16 <= dim; j += 16) {
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
+    __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + j));
+    __m256i d = _mm256_sub_epi16(x, y);
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
+  }
+  sum = HorizontalSum(acc);
+#endif
+  for (; j < dim; ++j) {
+    int32_t d = int32_t{a[j]} - int32_t{b[j]};
+    sum += d * d;
+  }
+  return sum;
+}
+
+}  // namespace cm
