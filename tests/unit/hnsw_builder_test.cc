@@ -1,14 +1,18 @@
 // The Chroma segment files are checked structurally and then loaded back with hnswlib itself
 // (stock single-file layout = header without the version int + level 0 + link lists), which
 // proves offsets, sizes and links are consistent.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <optional>
 #include <set>
 
+#include "formats/hnsw/cosine.h"
+#include "formats/hnsw/fixed_point.h"
 #include "formats/hnsw/hnsw_builder.h"
 #include "hnsw_test_support.h"
 #include "test_env.h"
@@ -30,11 +34,35 @@ std::vector<float> Clustered(size_t n, size_t dim, uint32_t seed) {
 
 std::string Read(const std::string& path) { return test::ReadFileOrDie(path); }
 
-void CheckSegment(Space space) {
+// The vector a segment must store for `orig`: unit-normalised for cosine, as it is otherwise.
+std::vector<float> AsStored(const float* orig, size_t dim, Space space) {
+  std::vector<float> v(orig, orig + dim);
+  if (space == Space::kCosine) NormalizeForCosine(v.data(), dim, v.data());
+  return v;
+}
+
+// Options for a build on int16 copies of `vecs`, with the scale the writer would choose.
+HnswBuildOptions FixedPointOptions(const std::vector<float>& vecs, size_t dim, Space space) {
+  FixedPointStats stats(dim);
+  for (size_t r = 0; r < vecs.size() / dim; ++r) stats.Add(AsStored(vecs.data() + r * dim, dim, space).data());
+  std::optional<float> scale = stats.Scale(space);
+  EXPECT_TRUE(scale.has_value());
+  HnswBuildOptions o;
+  o.space = space;
+  o.fixed_point_scale = scale.value_or(0.0f);
+  o.exact_vectors = [&vecs, dim](const uint64_t* labels, size_t k, float* out) {
+    for (size_t i = 0; i < k; ++i) std::memcpy(out + i * dim, vecs.data() + (labels[i] - 1) * dim, dim * 4);
+    return Status::Ok();
+  };
+  return o;
+}
+
+void CheckSegment(Space space, bool fixed_point = false) {
   const size_t n = 3000, dim = 24;
   auto vecs = Clustered(n, dim, 7);
   HnswBuildOptions o;
   o.space = space;
+  if (fixed_point) o = FixedPointOptions(vecs, dim, space);
   auto index = test::BuildIndex(vecs.data(), n, dim, o);
   ASSERT_TRUE(index);
   std::string dir = test::MakeTempDir("hnsw");
@@ -73,6 +101,9 @@ void CheckSegment(Space space) {
     const float* orig = vecs.data() + (label - 1) * dim;
     float len;
     std::memcpy(&len, lengths.data() + i * 4, 4);
+    // Exactly the float32 vector, whatever the graph was built with.
+    std::vector<float> want = AsStored(orig, dim, space);
+    ASSERT_EQ(std::memcmp(stored, want.data(), dim * 4), 0) << "element " << i;
     for (size_t j = 0; j < dim; ++j) {
       float expect = space == Space::kCosine ? stored[j] * len : stored[j];
       EXPECT_NEAR(expect, orig[j], 1e-5f) << "element " << i << " dim " << j;
@@ -121,6 +152,42 @@ void CheckSegment(Space space) {
 TEST(HnswBuilder, L2SegmentLoadsAndSearches) { CheckSegment(Space::kL2); }
 TEST(HnswBuilder, CosineSegmentKeepsNormsAtInternalIds) { CheckSegment(Space::kCosine); }
 TEST(HnswBuilder, IpSegmentLoadsAndSearches) { CheckSegment(Space::kIp); }
+// Built on int16 copies: the same files, the exact float32 vectors, and the graph searches as
+// well once hnswlib loads it with its float spaces.
+TEST(HnswBuilder, FixedPointL2SegmentHoldsExactVectors) { CheckSegment(Space::kL2, true); }
+TEST(HnswBuilder, FixedPointCosineSegmentHoldsExactVectors) { CheckSegment(Space::kCosine, true); }
+TEST(HnswBuilder, FixedPointIpSegmentHoldsExactVectors) { CheckSegment(Space::kIp, true); }
+
+TEST(HnswBuilder, FixedPointNeedsTheExactVectors) {
+  HnswBuildOptions o;
+  o.fixed_point_scale = 100;
+  auto r = HnswBuilder::Create(4, 8, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("exact vectors"), std::string::npos) << r.status().message();
+}
+
+// A failure to read the exact vectors back fails the write and leaves no data_level0.bin.
+TEST(HnswBuilder, FixedPointWriteFailsWhenTheVectorsCannotBeRead) {
+  const size_t n = 2000, dim = 300;  // data_level0.bin over 1 MiB: the O_DIRECT path
+  auto vecs = Clustered(n, dim, 3);
+  HnswBuildOptions o = FixedPointOptions(vecs, dim, Space::kL2);
+  auto index = test::BuildIndex(vecs.data(), n, dim, o);
+  ASSERT_TRUE(index);
+  // Replace the reader after the build: the index keeps its own copy, so build another one.
+  HnswBuildOptions failing = o;
+  failing.exact_vectors = [](const uint64_t* labels, size_t, float*) {
+    return Status::IoError(fmt::format("spill: cannot read label {}", labels[0]));
+  };
+  auto broken = test::BuildIndex(vecs.data(), n, dim, failing);
+  ASSERT_TRUE(broken);
+  std::string dir = test::MakeTempDir("hnsw-fixed-fail");
+  Status s = broken->WriteChromaSegment(dir);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("spill: cannot read label"), std::string::npos) << s.message();
+  EXPECT_FALSE(std::ifstream(dir + "/data_level0.bin").good());
+  std::string ok_dir = test::MakeTempDir("hnsw-fixed-ok");
+  EXPECT_TRUE(index->WriteChromaSegment(ok_dir).ok());
+}
 
 TEST(HnswBuilder, RejectsNoDimension) {
   auto r = HnswBuilder::Create(0, 8, HnswBuildOptions{});

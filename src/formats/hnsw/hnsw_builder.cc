@@ -4,12 +4,48 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "formats/hnsw/cosine.h"
+#include "formats/hnsw/fixed_point.h"
 #include "formats/hnsw/segment_files.h"
 
 namespace cm {
 namespace {
+
+// hnswlib spaces over int16 fixed-point copies (fixed_point.h), giving the distances hnswlib's
+// float spaces would give, to within the rounding.
+struct FixedPointParam {
+  size_t dim;
+  float inv_scale_sq;
+};
+
+float FixedPointIpDistance(const void* a, const void* b, const void* param) {
+  const auto* p = static_cast<const FixedPointParam*>(param);
+  int32_t dot = FixedPointDot(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p->dim);
+  return 1.0f - static_cast<float>(dot) * p->inv_scale_sq;
+}
+
+float FixedPointL2Distance(const void* a, const void* b, const void* param) {
+  const auto* p = static_cast<const FixedPointParam*>(param);
+  int32_t sq = FixedPointL2Sq(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p->dim);
+  return static_cast<float>(sq) * p->inv_scale_sq;
+}
+
+class FixedPointSpace final : public hnswlib::SpaceInterface<float> {
+ public:
+  FixedPointSpace(size_t dim, float scale, bool l2) : param_{dim, 1.0f / (scale * scale)}, l2_(l2) {}
+  size_t get_data_size() override { return param_.dim * sizeof(int16_t); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return l2_ ? FixedPointL2Distance : FixedPointIpDistance; }
+  void* get_dist_func_param() override { return &param_; }
+
+ private:
+  FixedPointParam param_;
+  bool l2_;
+};
+
+// Elements made per exact_vectors call while data_level0.bin is written.
+constexpr size_t kWriteBatch = 1024;
 
 class HnswIndexImpl final : public HnswIndex {
  public:
@@ -23,8 +59,12 @@ class HnswIndexImpl final : public HnswIndex {
     return Status::Ok();
   }
 
-  HnswIndexImpl(size_t dim, Space space) : dim_(dim), space_kind_(space) {
-    if (space == Space::kL2) {
+  HnswIndexImpl(size_t dim, Space space, const HnswBuildOptions* o = nullptr) : dim_(dim), space_kind_(space) {
+    if (o && o->fixed_point_scale > 0) {
+      scale_ = o->fixed_point_scale;
+      exact_vectors_ = o->exact_vectors;
+      space_ = std::make_unique<FixedPointSpace>(dim, scale_, space == Space::kL2);
+    } else if (space == Space::kL2) {
       space_ = std::make_unique<hnswlib::L2Space>(dim);
     } else {
       space_ = std::make_unique<hnswlib::InnerProductSpace>(dim);
@@ -51,13 +91,20 @@ class HnswIndexImpl final : public HnswIndex {
       return Status::Internal(fmt::format("HNSW label {} outside 1..{}", label, norms_.size()));
     }
     thread_local std::vector<float> buf;
+    thread_local std::vector<int16_t> fixed;
     if (space_kind_ == Space::kCosine) {
       buf.resize(dim_);
       norms_[label - 1] = NormalizeForCosine(v, dim_, buf.data());
       v = buf.data();
     }
+    const void* point = v;
+    if (scale_ > 0) {
+      fixed.resize(dim_);
+      QuantizeFixedPoint(v, dim_, scale_, fixed.data());
+      point = fixed.data();
+    }
     try {
-      index_->addPoint(v, static_cast<hnswlib::labeltype>(label));
+      index_->addPoint(point, static_cast<hnswlib::labeltype>(label));
     } catch (const std::exception& e) {
       return Status::Internal(fmt::format("hnswlib failed to insert label {}: {}", label, e.what()));
     }
@@ -93,7 +140,14 @@ class HnswIndexImpl final : public HnswIndex {
     h.M = ix.M_;
     h.mult = ix.mult_;
     h.ef_construction = ix.ef_construction_;
-    p.level0 = ix.data_level0_memory_;
+    p.level0 = Level0InMemory(ix.data_level0_memory_);
+    if (scale_ > 0) {
+      // The elements as a float32 build lays them out: links, the exact vector, the label.
+      h.size_data_per_element = ix.size_links_level0_ + dim_ * sizeof(float) + sizeof(hnswlib::labeltype);
+      h.offset_data = ix.size_links_level0_;
+      h.label_offset = ix.size_links_level0_ + dim_ * sizeof(float);
+      p.level0 = [this, &h](size_t offset, char* dst, size_t len) { return FillFloatLevel0(h, offset, dst, len); };
+    }
     std::vector<float> lengths(n, 0.0f);
     if (space_kind_ == Space::kCosine) {
       for (size_t internal = 0; internal < n; ++internal) {
@@ -112,7 +166,14 @@ class HnswIndexImpl final : public HnswIndex {
 
   std::vector<std::pair<float, uint64_t>> Search(const float* query, size_t k, size_t ef) const override {
     index_->setEf(std::max(ef, k));
-    auto pq = index_->searchKnn(query, k);
+    std::vector<int16_t> fixed;
+    const void* point = query;
+    if (scale_ > 0) {
+      fixed.resize(dim_);
+      QuantizeFixedPoint(query, dim_, scale_, fixed.data());
+      point = fixed.data();
+    }
+    auto pq = index_->searchKnn(point, k);
     std::vector<std::pair<float, uint64_t>> out;
     while (!pq.empty()) {
       out.emplace_back(pq.top().first, pq.top().second);
@@ -125,8 +186,42 @@ class HnswIndexImpl final : public HnswIndex {
   size_t size() const override { return index_->cur_element_count; }
 
  private:
+  // Bytes [offset, offset + len) of a float32 data_level0.bin laid out by `h`, from the
+  // fixed-point graph's links and labels and the exact vectors.
+  Status FillFloatLevel0(const HnswHeader& h, size_t offset, char* dst, size_t len) const {
+    const auto& ix = *index_;
+    const size_t element = h.size_data_per_element, n = ix.cur_element_count;
+    const size_t first = offset / element, end = std::min(n, (offset + len + element - 1) / element);
+    std::vector<uint64_t> labels;
+    std::vector<float> vectors;
+    std::vector<char> bytes(element);
+    for (size_t batch = first; batch < end; batch += kWriteBatch) {
+      const size_t count = std::min(kWriteBatch, end - batch);
+      labels.resize(count);
+      for (size_t i = 0; i < count; ++i) labels[i] = ix.getExternalLabel(static_cast<hnswlib::tableint>(batch + i));
+      vectors.resize(count * dim_);
+      if (!exact_vectors_) return Status::Internal("a fixed-point HNSW graph was written without its exact vectors");
+      CM_RETURN_IF_ERROR(exact_vectors_(labels.data(), count, vectors.data()));
+      for (size_t i = 0; i < count; ++i) {
+        const size_t e = batch + i;
+        float* v = vectors.data() + i * dim_;
+        if (space_kind_ == Space::kCosine) NormalizeForCosine(v, dim_, v);
+        std::memcpy(bytes.data(), ix.data_level0_memory_ + e * ix.size_data_per_element_, ix.size_links_level0_);
+        std::memcpy(bytes.data() + h.offset_data, v, dim_ * sizeof(float));
+        const hnswlib::labeltype label = labels[i];
+        std::memcpy(bytes.data() + h.label_offset, &label, sizeof label);
+        // The part of element e inside [offset, offset + len).
+        const size_t from = std::max(offset, e * element), to = std::min(offset + len, (e + 1) * element);
+        std::memcpy(dst + (from - offset), bytes.data() + (from - e * element), to - from);
+      }
+    }
+    return Status::Ok();
+  }
+
   size_t dim_;
   Space space_kind_;
+  float scale_ = 0;  // nonzero: the graph holds int16 copies (fixed_point.h)
+  std::function<Status(const uint64_t*, size_t, float*)> exact_vectors_;
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
   std::vector<float> norms_;  // by row (label - 1)
@@ -148,7 +243,10 @@ class HnswBuilderImpl final : public HnswBuilder {
 
 Result<std::unique_ptr<HnswBuilder>> HnswBuilder::Create(size_t dim, size_t capacity, const HnswBuildOptions& options) {
   if (dim == 0) return Status::InvalidArgument("an HNSW index needs at least one dimension");
-  auto index = std::make_unique<HnswIndexImpl>(dim, options.space);
+  if (options.fixed_point_scale > 0 && !options.exact_vectors) {
+    return Status::Internal("a fixed-point HNSW build needs the exact vectors back");
+  }
+  auto index = std::make_unique<HnswIndexImpl>(dim, options.space, &options);
   CM_RETURN_IF_ERROR(index->Init(std::max<size_t>(capacity, 1), options));
   return std::unique_ptr<HnswBuilder>(std::make_unique<HnswBuilderImpl>(std::move(index)));
 }

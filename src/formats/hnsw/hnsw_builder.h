@@ -10,12 +10,17 @@
 // Debian's hnswlib 0.6.2 headers define non-inline functions, so they are included by
 // hnsw_builder.cc alone: everything that needs hnswlib goes through this class.
 //
+// With a fixed-point scale (fixed_point.h) the graph is built on int16 copies of the vectors,
+// which halves what hnswlib reads and compares; the segment still holds the exact float32
+// vectors, which the builder asks back by label as it writes data_level0.bin.
+//
 // HnswBuilder builds incrementally: vectors are added as they are read, from any number of
 // threads at once (hnswlib's addPoint supports it), so records never have to be held beside the
 // graph. Finish() gives the HnswIndex, which is not thread-safe and owns its graph memory.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +35,11 @@ struct HnswBuildOptions {
   size_t max_neighbors = 16;
   size_t ef_construction = 100;
   uint64_t seed = 100;
+  // Nonzero: build on int16 copies at this scale (FixedPointStats::Scale for the collection's
+  // vectors as the graph stores them). exact_vectors must then give back the float32 vectors
+  // exactly as they were added (before normalisation), by label, when the segment is written.
+  float fixed_point_scale = 0;
+  std::function<Status(const uint64_t* labels, size_t n, float* out)> exact_vectors;
 };
 
 class HnswIndex {

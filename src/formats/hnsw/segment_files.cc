@@ -1,9 +1,18 @@
 #include "formats/hnsw/segment_files.h"
 
+#include <cstring>
+
 #include "io/direct_write.h"
 #include "io/out_file.h"
 
 namespace cm {
+
+FillBytes Level0InMemory(const char* level0) {
+  return [level0](size_t offset, char* dst, size_t len) {
+    std::memcpy(dst, level0 + offset, len);
+    return Status::Ok();
+  };
+}
 
 Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& p) {
   const HnswHeader& h = p.header;
@@ -29,7 +38,7 @@ Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& p) {
     CM_RETURN_IF_ERROR(f.Close());
   }
   // The one large file: written around the page cache (direct_write.h).
-  CM_RETURN_IF_ERROR(WriteAroundCache(dir + "/data_level0.bin", p.level0, n * h.size_data_per_element));
+  CM_RETURN_IF_ERROR(WriteAroundCache(dir + "/data_level0.bin", n * h.size_data_per_element, p.level0));
   {
     CM_ASSIGN_OR_RETURN(OutFile f, OutFile::Create(dir + "/length.bin"));
     CM_RETURN_IF_ERROR(f.Write(p.lengths, n * sizeof(float)));
