@@ -130,6 +130,7 @@ int RunMigrate(const cm::cli::Args& a) {
     dest.threads = a.threads;
     dest.insertion_order = a.insertion_order == "stored" ? cm::InsertionOrder::kStored : cm::InsertionOrder::kShuffled;
     if (a.insertion_seed) dest.insertion_seed = *a.insertion_seed;
+    dest.fixed_point_build = a.build_arithmetic != "float32";
     dest.cancel = &g_cancel;
     report = cm::MigrateToPersistDir(*source.value(), dest, mo);
   }

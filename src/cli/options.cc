@@ -75,6 +75,12 @@ void AddEndpointOptions(CLI::App* app, Args* a, bool with_destination_policies) 
   app->add_option("--insertion-seed", a->insertion_seed,
                   "seed of the shuffled insertion order (default: a fixed one, so a re-run inserts in the same order; "
                   "another seed is another random order, e.g. to measure how recall varies between orders)");
+  app->add_option("--build-arithmetic", a->build_arithmetic,
+                  "distances a graph that is built in the shuffled order is built with: fixed-point (default; int16 "
+                  "copies of the vectors, which halves what the build reads, used when the collection's values fit "
+                  "16 bits closely enough, else float32) or float32 (hnswlib's own float spaces). The segment holds "
+                  "the exact float32 vectors either way")
+      ->check(CLI::IsMember({"fixed-point", "float32"}));
   app->add_option("--batch-size", a->batch_size, "records per request to a server (default: the server's max_batch_size)");
   app->add_option("--concurrency", a->concurrency, "requests in flight to a server (default 4)")->check(CLI::Range(1, 64));
   app->add_option("--read-batch", a->read_batch, "records read from the source per batch (default 8192)")->check(CLI::Range(1, 1 << 20));

@@ -36,6 +36,7 @@ struct Args {
   std::string on_existing = "fail";
   std::string progress = "auto";
   std::string insertion_order = "shuffled";
+  std::string build_arithmetic = "fixed-point";
   std::optional<uint64_t> insertion_seed;
   bool overwrite = false, quiet = false, resume = false, verify = false, rebuild_index = false;
   size_t threads = 0, batch_size = 0, read_batch = 8192, concurrency = 4;

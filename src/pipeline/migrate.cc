@@ -262,6 +262,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     cr.migrated = w.records;
     cr.graph_reused = w.graph_reused;
     if (!w.graph_note.empty()) cr.graph_note = w.graph_note;
+    cr.graph_arithmetic = w.graph_arithmetic;
     report.records_migrated += w.records;
     t.writer.reset();
   }
@@ -297,6 +298,7 @@ std::string ReportJson(const MigrationReport& r) {
         {"graph", Value::String(c.graph_reused ? "reused" : "built")},
         {"graph_note", JsonStringOrNull(c.graph_note)},
         {"graph_source", JsonStringOrNull(c.graph_source)},
+        {"graph_arithmetic", JsonStringOrNull(c.graph_arithmetic)},
     }));
   }
   return ToJson(Value::MakeObject({

@@ -45,6 +45,7 @@ struct CollectionReport {
   bool graph_reused = false;  // the source's own HNSW graph was adopted, not built again
   std::string graph_note;     // why the source's graph was not adopted (empty: none offered, or adopted)
   std::string graph_source;   // where an offered graph came from: "index/" or "the source's HNSW segment"
+  std::string graph_arithmetic;  // a built graph's distances (WrittenCollection::graph_arithmetic)
 };
 
 struct MigrationReport {

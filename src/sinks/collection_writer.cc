@@ -9,11 +9,14 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include "chroma/collection_config.h"
 #include "chroma/record_json.h"
 #include "core/uuid.h"
+#include "formats/hnsw/cosine.h"
+#include "formats/hnsw/fixed_point.h"
 #include "formats/hnsw/hnsw_builder.h"
 #include "formats/pickle/index_metadata_pickle.h"
 #include "io/fs_util.h"
@@ -131,6 +134,17 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
   if (writer_->options_.insertion_order == InsertionOrder::kShuffled) {
     if (!spill_) {
       CM_ASSIGN_OR_RETURN(spill_, VectorSpill::Create(writer_->staging_, dim, fmt::format("collection \"{}\"", spec_.name)));
+      if (writer_->options_.fixed_point_build) stats_ = std::make_unique<FixedPointStats>(dim);
+    }
+    if (stats_) {
+      // As the graph will hold it.
+      if (spec_.hnsw.space == Space::kCosine) {
+        normalized_.resize(dim);
+        NormalizeForCosine(vector, dim, normalized_.data());
+        stats_->Add(normalized_.data());
+      } else {
+        stats_->Add(vector);
+      }
     }
     return spill_->Put(label, vector);
   }
@@ -178,6 +192,18 @@ Status CollectionWriter::CreateBuilder(size_t dim, uint64_t capacity) {
   o.space = spec_.hnsw.space;
   o.max_neighbors = static_cast<size_t>(spec_.hnsw.max_neighbors);
   o.ef_construction = static_cast<size_t>(spec_.hnsw.ef_construction);
+  w_.graph_arithmetic = "float32";
+  if (!writer_->options_.fixed_point_build) {
+    w_.graph_arithmetic += ": --build-arithmetic float32";
+  } else if (!stats_) {
+    w_.graph_arithmetic += ": the stored insertion order builds before the vectors are all known";
+  } else if (std::optional<float> scale = stats_->Scale(spec_.hnsw.space)) {
+    o.fixed_point_scale = *scale;
+    o.exact_vectors = [spill = spill_.get()](const uint64_t* labels, size_t n, float* out) { return spill->Read(labels, n, out); };
+    w_.graph_arithmetic = "int16 fixed point";
+  } else {
+    w_.graph_arithmetic += ": the vectors' spread is too small against their magnitude for 16-bit fixed point";
+  }
   CM_ASSIGN_OR_RETURN(builder_, HnswBuilder::Create(dim, capacity, o));
   return Status::Ok();
 }
@@ -261,9 +287,12 @@ Status CollectionWriter::FinishGraph() {
     Status drained = writer_->feeder_->Drain();
     CM_RETURN_IF_ERROR(drained.WithContext(fmt::format("collection \"{}\"", spec_.name)));
     if (progress) progress(spec_.name, "index", count_, count_);
-    spill_.reset();
   }
-  return WriteSegmentFolder().WithContext(fmt::format("collection \"{}\"", spec_.name));
+  // A fixed-point graph reads the exact vectors back from the spill as it is written.
+  CM_RETURN_IF_ERROR(WriteSegmentFolder().WithContext(fmt::format("collection \"{}\"", spec_.name)));
+  spill_.reset();
+  stats_.reset();
+  return Status::Ok();
 }
 
 Status CollectionWriter::WriteSegmentFolder() {

@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "chroma/sqlite_db.h"
 #include "core/collection.h"
@@ -58,6 +59,10 @@ struct PersistDirWriterOptions {
   InsertionOrder insertion_order = InsertionOrder::kShuffled;
   // Seeds kShuffled's permutation: the same seed inserts the same records in the same order.
   uint64_t insertion_seed = kDefaultInsertionSeed;
+  // A graph built in the shuffled order is built on int16 fixed-point copies of the vectors
+  // when the collection's values allow it (formats/hnsw/fixed_point.h); false: float32 always.
+  // The segment holds the exact float32 vectors either way.
+  bool fixed_point_build = true;
   std::string schema_release = "1.0.0";
   const std::atomic<bool>* cancel = nullptr;  // set → the current collection stops, Commit never happens
   // Called with (collection name, stage, done, total) while a collection is written.
@@ -72,12 +77,14 @@ struct WrittenCollection {
   uint64_t last_seq_id = 0;
   bool graph_reused = false;  // the legacy graph was adopted (reused_graph.h)
   std::string graph_note;     // why an offered graph was not adopted after all
+  std::string graph_arithmetic;  // a built graph's distances: "int16 fixed point" or "float32[: why]"
 };
 
 class IndexFeeder;
 class HnswBuilder;
 class ReusedGraph;
 class VectorSpill;
+class FixedPointStats;
 class RowWriter;
 class PersistDirWriter;
 
@@ -124,6 +131,8 @@ class CollectionWriter {
   std::unique_ptr<HnswBuilder> builder_;
   std::unique_ptr<ReusedGraph> reused_;
   std::unique_ptr<VectorSpill> spill_;  // insertion order kShuffled: the vectors until Finish
+  std::unique_ptr<FixedPointStats> stats_;  // of the spilled vectors, for a fixed-point build
+  std::vector<float> normalized_;           // scratch for stats_ (cosine)
   std::atomic<uint64_t> inserted_{0};
   std::vector<std::string> ids_;  // by label - 1, for the pickle
   std::vector<uint64_t> chunk_labels_;

@@ -126,6 +126,23 @@ class LegacyGenerated(unittest.TestCase):
         src = self.write('clustered', legacy_gen.recall_dataset())
         self.migrate_and_check(src, min_recall=0.95)
 
+    def test_build_arithmetic(self):
+        """Graphs are built on int16 fixed-point copies by default and in float32 on request; the
+        server finds the exact records and recall either way. A collection that fixed point
+        cannot resolve (a large offset, a tiny spread) is built in float32, and the report says why."""
+        src = self.write('arithmetic', legacy_gen.arithmetic_dataset())
+        for args, want_arithmetic in (((), 'int16 fixed point'),
+                                      (('--build-arithmetic', 'float32'), 'float32: --build-arithmetic float32')):
+            with self.subTest(args=args):
+                out, want = self.migrate_and_check(src, *args)
+                with open(out + '.json') as f:
+                    arithmetic = {c['name']: c['graph_arithmetic'] for c in json.load(f)['collections']}
+                for space in ('l2', 'cosine', 'ip'):
+                    self.assertEqual(arithmetic[f'clustered-{space}'], want_arithmetic)
+                self.assertTrue(arithmetic['offset-l2'].startswith('float32: '), arithmetic)
+                if not args:
+                    self.assertIn('spread', arithmetic['offset-l2'])
+
     def test_destination_safety(self):
         src = self.write('policies', legacy_gen.policy_dataset())
         out = os.path.join(engines.temp_dir('dest'), 'migrated')

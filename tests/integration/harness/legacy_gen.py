@@ -71,6 +71,20 @@ def policy_dataset(seed=1):
     return collections, first + rest
 
 
+def arithmetic_dataset(seed=4):
+    """recall_dataset's three spaces, smaller, and an L2 collection whose vectors sit around a large
+    common offset with a tiny spread: 16-bit fixed point cannot resolve it, so its graph must be
+    built in float32."""
+    collections, rows = recall_dataset(seed, n=1500)
+    rng = random.Random(seed + 1000)
+    cu = u(rng)
+    collections.append({'uuid': cu, 'name': 'offset-l2', 'metadata': json.dumps({'hnsw:space': 'l2'})})
+    for i, v in enumerate(clustered(rng, 300, 16, clusters=10, spread=0.002)):
+        rows.append({'collection_uuid': cu, 'uuid': u(rng), 'embedding': [1000 + x * 0.01 for x in v],
+                     'document': f'offset {i}', 'id': f'offset-{i}', 'metadata': None})
+    return collections, rows
+
+
 def recall_dataset(seed=2, n=3000, dim=48):
     rng = random.Random(seed)
     collections, rows = [], []
