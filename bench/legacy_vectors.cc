@@ -1,7 +1,12 @@
 #include "legacy_vectors.h"
 
-#include <cstdio>
+#include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <fstream>
+#include <unordered_map>
+
+#include "formats/hnsw/cosine.h"
 #include "formats/parquet/parquet_reader.h"
 
 namespace cm::bench {
@@ -25,6 +30,21 @@ bool LoadLegacyVectors(const std::string& dir, LegacyVectors* out) {
     }
   }
   return true;
+}
+
+RecallQueries LoadRecallQueries(const std::string& path, const LegacyVectors& v) {
+  std::unordered_map<std::string, size_t> row_of;
+  for (size_t r = 0; r < v.rows(); ++r) row_of[v.ids[r].value_or("")] = r;
+  std::ifstream in(path);
+  auto json = nlohmann::json::parse(in);
+  RecallQueries q;
+  for (const auto& one : json.at("queries")) {
+    q.vectors.push_back(one.at("vector").get<std::vector<float>>());
+    cm::NormalizeForCosine(q.vectors.back().data(), v.dim, q.vectors.back().data());
+    q.exact.emplace_back();
+    for (const auto& id : one.at("exact")) q.exact.back().push_back(row_of.at(id.get<std::string>()));
+  }
+  return q;
 }
 
 }  // namespace cm::bench

@@ -18,4 +18,25 @@ struct LegacyVectors {
 // Reads DIR/chroma-embeddings.parquet; false (with a message on stderr) when it cannot.
 bool LoadLegacyVectors(const std::string& dir, LegacyVectors* out);
 
+// bench/recall_study.py's queries (or a floor.json's): unit-normalised query vectors and the
+// stored rows of each one's exact ten nearest.
+struct RecallQueries {
+  std::vector<std::vector<float>> vectors;
+  std::vector<std::vector<size_t>> exact;
+};
+RecallQueries LoadRecallQueries(const std::string& path, const LegacyVectors& v);
+
+// recall@10 over `q` of an hnswlib index whose labels are stored rows, searched at ef 100.
+template <class HnswIndex>
+double RecallAt10(HnswIndex& index, const RecallQueries& q) {
+  index.setEf(100);
+  size_t hits = 0;
+  for (size_t i = 0; i < q.vectors.size(); ++i) {
+    for (auto res = index.searchKnn(q.vectors[i].data(), 10); !res.empty(); res.pop()) {
+      for (size_t e : q.exact[i]) hits += e == res.top().second;
+    }
+  }
+  return static_cast<double>(hits) / static_cast<double>(q.vectors.size() * 10);
+}
+
 }  // namespace cm::bench

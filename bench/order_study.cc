@@ -21,16 +21,12 @@
 #include <fmt/format.h>
 #include <hnswlib/hnswlib.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <numeric>
 #include <random>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "formats/hnsw/cosine.h"
@@ -108,19 +104,8 @@ int main(int argc, char** argv) {
   if (!cm::bench::LoadLegacyVectors(argv[1], &v)) return 1;
   size_t dim = v.dim, rows = v.rows();
   for (size_t r = 0; r < rows; ++r) cm::NormalizeForCosine(v.data.data() + r * dim, dim, v.data.data() + r * dim);
-  std::unordered_map<std::string, size_t> row_of;
-  for (size_t r = 0; r < rows; ++r) row_of[v.ids[r].value_or("")] = r;
 
-  std::ifstream in(argv[2]);
-  auto json = nlohmann::json::parse(in);
-  std::vector<std::vector<float>> queries;
-  std::vector<std::vector<size_t>> exact;
-  for (const auto& q : json.at("queries")) {
-    queries.push_back(q.at("vector").get<std::vector<float>>());
-    cm::NormalizeForCosine(queries.back().data(), dim, queries.back().data());
-    exact.emplace_back();
-    for (const auto& id : q.at("exact")) exact.back().push_back(row_of.at(id.get<std::string>()));
-  }
+  const cm::bench::RecallQueries queries = cm::bench::LoadRecallQueries(argv[2], v);
 
   hnswlib::InnerProductSpace space(dim);
   for (int seed = seed_from; seed <= seed_to; ++seed) {
@@ -139,13 +124,7 @@ int main(int argc, char** argv) {
     for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
-    index.setEf(100);
-    size_t hits = 0;
-    for (size_t q = 0; q < queries.size(); ++q) {
-      auto res = index.searchKnn(queries[q].data(), 10);
-      for (; !res.empty(); res.pop()) hits += static_cast<size_t>(std::count(exact[q].begin(), exact[q].end(), res.top().second));
-    }
-    fmt::print("{} seed {}: recall@10 {:.4f}\n", order_name, seed, static_cast<double>(hits) / static_cast<double>(queries.size() * 10));
+    fmt::print("{} seed {}: recall@10 {:.4f}\n", order_name, seed, cm::bench::RecallAt10(index, queries));
     std::fflush(stdout);
   }
   return 0;

@@ -2,8 +2,10 @@
 
 For each size it generates clustered legacy data with DuckDB, plus the index/ folder Chroma 0.3
 kept beside it (hnswlib graphs via tools/write_legacy_index, pickles by Python), then measures
-  * this tool: legacy dir -> persist dir (wall time, peak RSS), twice: building the graph
-    (--rebuild-index) and reusing Chroma 0.3's graph after checking every record against it;
+  * this tool: legacy dir -> persist dir (wall time, peak RSS), three ways: building the graph
+    (--rebuild-index) on fixed-point copies of the vectors (the default) and in float32
+    (--build-arithmetic float32, hnswlib's own spaces, as the floor builds), and reusing Chroma
+    0.3's graph after checking every record against it;
   * this tool: modern dir -> persist dir, from the first run's output (a Chroma 1.x directory),
     twice: reusing its HNSW segment and building the graph (--rebuild-index);
   * Chroma's own ingest: the same records POSTed to the real Chroma 1.0.19 server's /add in
@@ -222,14 +224,24 @@ def main():
         floor_json = os.path.join(work, 'floor.json')
         reuse_out = os.path.join(work, 'tool-reuse')
         modern_out = os.path.join(work, 'from-modern')
-        tool_runs, reuse_runs, floor_runs, modern_runs, modern_build_runs = [], [], [], [], []
+        tool_f32_out = os.path.join(work, 'tool-float32')
+        tool_runs, tool_f32_runs, reuse_runs, floor_runs, modern_runs, modern_build_runs = [], [], [], [], [], []
         # Recall of every build, not only the last: the levels are random, so one build's recall@10
         # is one draw (0.988 to 0.998 at 100k), and Chroma's own index is a draw of the same kind.
-        r_tools, r_moderns = [], []
+        r_tools, r_tools_f32, r_moderns = [], [], []
         for _ in range(args.repeat):
             shutil.rmtree(tool_out, ignore_errors=True)
             tool_runs.append(run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', tool_out,
-                                           '--progress', 'none', '--quiet', '--rebuild-index']))
+                                           '--progress', 'none', '--quiet', '--rebuild-index', '--report',
+                                           tool_out + '.json']))
+            with open(tool_out + '.json') as f:
+                arithmetic = json.load(f)['collections'][0]['graph_arithmetic']
+            if arithmetic != 'int16 fixed point':
+                sys.exit(f'{size}: the graph was not built in fixed point: {arithmetic}')
+            shutil.rmtree(tool_f32_out, ignore_errors=True)
+            tool_f32_runs.append(run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', tool_f32_out,
+                                               '--progress', 'none', '--quiet', '--rebuild-index',
+                                               '--build-arithmetic', 'float32']))
             # The tool's output is a modern (Chroma 1.x) directory: migrating it again reuses its
             # HNSW segment, or builds the graph with --rebuild-index.
             for runs, extra in ((modern_runs, ['--report', modern_out + '.json']), (modern_build_runs, ['--rebuild-index'])):
@@ -254,9 +266,13 @@ def main():
                 floor = json.load(f)
             floor_runs.append(floor['build_seconds'])
             r_tools.append(recall(tool_out, floor['queries']))
+            r_tools_f32.append(recall(tool_f32_out, floor['queries']))
             r_moderns.append(recall(modern_out, floor['queries']))  # the modern loop's last run built its graph
         tool_s = statistics.median(t for t, _ in tool_runs)
         tool_rss = max(r for _, r in tool_runs)
+        tool_f32_s = statistics.median(t for t, _ in tool_f32_runs)
+        tool_f32_rss = max(r for _, r in tool_f32_runs)
+        shutil.rmtree(tool_f32_out, ignore_errors=True)
         reuse_s = statistics.median(t for t, _ in reuse_runs)
         reuse_rss = max(r for _, r in reuse_runs)
         floor['build_seconds'] = statistics.median(floor_runs)
@@ -265,6 +281,7 @@ def main():
         modern_build_s = statistics.median(t for t, _ in modern_build_runs)
         modern_build_rss = max(r for _, r in modern_build_runs)
         print(f'{size}: tool runs {", ".join(f"{t:.2f}" for t, _ in tool_runs)} s; '
+              f'float32 {", ".join(f"{t:.2f}" for t, _ in tool_f32_runs)} s; '
               f'reusing index/ {", ".join(f"{t:.2f}" for t, _ in reuse_runs)} s; '
               f'modern dir reusing its segment {", ".join(f"{t:.2f}" for t, _ in modern_runs)} s, building '
               f'{", ".join(f"{t:.2f}" for t, _ in modern_build_runs)} s; '
@@ -278,7 +295,8 @@ def main():
         r_modern = statistics.median(r_moderns)
         shutil.rmtree(modern_out, ignore_errors=True)
         index_mib = n * (dim * 4 + 32 * 4 + 4 + 8 + 4) / 2**20
-        row = dict(size=size, n=n, tool_s=tool_s, tool_rss=tool_rss, reuse_s=reuse_s, reuse_rss=reuse_rss, r_reuse=r_reuse,
+        row = dict(size=size, n=n, tool_s=tool_s, tool_rss=tool_rss, tool_f32_s=tool_f32_s, tool_f32_rss=tool_f32_rss,
+                   r_tools_f32=r_tools_f32, r_tool_f32=statistics.median(r_tools_f32), reuse_s=reuse_s, reuse_rss=reuse_rss, r_reuse=r_reuse,
                    chroma_s=chroma_s, modern_s=modern_s, modern_rss=modern_rss, modern_build_s=modern_build_s,
                    modern_build_rss=modern_build_rss,
                    r_modern=r_modern, r_tools=r_tools, r_moderns=r_moderns,
@@ -296,15 +314,19 @@ def main():
         ingest = f'{chroma_s:.2f} s ({n / chroma_s:,.0f} rec/s)' if chroma_s else 'not run'
         print(f'{size}: tool {tool_s:.2f} s ({n / tool_s:,.0f} rec/s, {tool_rss:.0f} MiB peak), '
               f'Chroma ingest {ingest}, hnswlib floor {floor["build_seconds"]:.2f} s, '
-              f'recall tool {r_tool:.3f} (builds {", ".join(f"{x:.4f}" for x in r_tools)}; modern dir builds '
+              f'float32 {tool_f32_s:.2f} s ({tool_f32_rss:.0f} MiB peak), '
+              f'recall tool {r_tool:.3f} (builds {", ".join(f"{x:.4f}" for x in r_tools)}; float32 builds '
+              f'{", ".join(f"{x:.4f}" for x in r_tools_f32)}; modern dir builds '
               f'{", ".join(f"{x:.4f}" for x in r_moderns)}) / Chroma {r_chroma if r_chroma is not None else "n/a"}; reusing index/ '
               f'{reuse_s:.2f} s ({n / reuse_s:,.0f} rec/s, {reuse_rss:.0f} MiB peak), recall {r_reuse:.3f}', flush=True)
     print()
     print(f'machine: {os.cpu_count()} cores, {os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30:.0f} GiB; '
           f'{threads} threads')
-    print('| data | this tool, building the graph | Chroma ingest (HTTP /add) | speed-up (goal ≥ 10×) | hnswlib floor | tool/floor throughput (goal ≥ 0.8) '
-          '| peak RSS / (1.3 × index + 256 MiB) | recall@10 tool: median (range) of its builds / Chroma |')
-    print('|---|---|---|---|---|---|---|---|')
+    print('| data | this tool, building the graph (fixed point) | Chroma ingest (HTTP /add) | speed-up (goal ≥ 10×) | '
+          'hnswlib floor (float32) | tool/floor throughput (goal ≥ 0.8) | the tool in float32: time, /floor, speed-up '
+          '| peak RSS / (1.3 × index + 256 MiB), fixed point / float32 '
+          '| recall@10: median (range) of the tool\'s builds, fixed point / float32 / Chroma |')
+    print('|---|---|---|---|---|---|---|---|---|')
     for r in rows:
         budget = budget_mib(r)
         if r['chroma_s']:
@@ -312,9 +334,12 @@ def main():
             r_chroma = f"{r['r_chroma']:.3f}"
         else:
             ingest, r_chroma = 'not run (--ingest-sizes) | –', '–'
+        f32_speedup = f", {r['chroma_s'] / r['tool_f32_s']:.1f}×" if r['chroma_s'] else ''
         print(f"| {r['size']} | {r['tool_s']:.2f} s ({r['n'] / r['tool_s']:,.0f}/s) | {ingest} | {r['floor_s']:.2f} s | "
-              f"{r['floor_s'] / r['tool_s']:.2f} | {r['tool_rss']:.0f} MiB / {budget:.0f} MiB = {r['tool_rss'] / budget:.2f} | "
-              f"{r['r_tool']:.3f} ({spread(r['r_tools'])}) / {r_chroma} |")
+              f"{r['floor_s'] / r['tool_s']:.2f} | {r['tool_f32_s']:.2f} s, {r['floor_s'] / r['tool_f32_s']:.2f}{f32_speedup} | "
+              f"{r['tool_rss']:.0f} / {r['tool_f32_rss']:.0f} MiB of {budget:.0f} MiB = {r['tool_rss'] / budget:.2f} / "
+              f"{r['tool_f32_rss'] / budget:.2f} | {r['r_tool']:.3f} ({spread(r['r_tools'])}) / "
+              f"{r['r_tool_f32']:.3f} ({spread(r['r_tools_f32'])}) / {r_chroma} |")
     print()
     print('| data | this tool, reusing Chroma 0.3\'s index/ graph | speed-up vs Chroma ingest (goal ≥ 10×) '
           '| peak RSS / (1.3 × index + 256 MiB) | recall@10 reused / Chroma |')
