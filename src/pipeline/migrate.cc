@@ -174,7 +174,8 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     GraphCache cache = std::move(*t.offered);
     t.offered.reset();
     auto graph = cache.kind == GraphCache::Kind::kSegment
-                     ? ReusedGraph::OpenSegment(cache.index_path, cache.labels_path, t.spec.hnsw, *t.expected)
+                     ? ReusedGraph::OpenSegment(cache.index_path, cache.labels_path, t.spec.hnsw, *t.expected,
+                                                cache.parsed_labels.get())
                      : ReusedGraph::Open(cache.index_path, cache.labels_path, t.spec.hnsw, *t.expected);
     if (graph.ok()) {
       t.writer->ReuseGraph(std::move(*graph));

@@ -99,8 +99,9 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::Open(const std::string& index_
   return Adopt(std::move(g), labels, labels_path, params);
 }
 
-Result<std::unique_ptr<ReusedGraph>> ReusedGraph::OpenSegment(const std::string& dir, const std::string& pickle_path,
-                                                              const HnswParams& params, uint64_t records) {
+Result<std::unique_ptr<ReusedGraph>> ReusedGraph::OpenSegment(
+    const std::string& dir, const std::string& pickle_path, const HnswParams& params, uint64_t records,
+    std::optional<std::unordered_map<uint64_t, std::string>>* parsed_labels) {
   CM_ASSIGN_OR_RETURN(uint64_t elements, StockGraph::PeekSegmentElementCount(dir));
   if (elements < records) {
     return Status::Mismatch(fmt::format("{} holds {} elements but the collection has {} records (writes after its "
@@ -110,7 +111,11 @@ Result<std::unique_ptr<ReusedGraph>> ReusedGraph::OpenSegment(const std::string&
   g->space_ = params.space;
   g->by_id_ = true;
   std::vector<std::pair<RowKey, uint64_t>> labels;
-  {
+  if (parsed_labels && parsed_labels->has_value()) {
+    labels.reserve((*parsed_labels)->size());
+    for (const auto& [label, id] : **parsed_labels) labels.emplace_back(IdKey(id), label);
+    parsed_labels->reset();
+  } else {
     CM_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(pickle_path));
     CM_ASSIGN_OR_RETURN(ParsedIndexMetadata meta, ReadIndexMetadataPickle(file.bytes(), pickle_path));
     labels.reserve(meta.label_to_id.size());

@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/collection.h"
@@ -47,8 +48,12 @@ class ReusedGraph {
   static Result<std::unique_ptr<ReusedGraph>> Open(const std::string& index_path, const std::string& labels_path,
                                                    const HnswParams& params, uint64_t records);
   // The graph of a Chroma segment folder `dir` with its index_metadata.pickle; records claim by id.
+  // `parsed_labels`, when it holds a map, is the pickle's label → id map as the source parsed it
+  // (GraphCache::parsed_labels), used (and emptied) instead of parsing the file again.
   static Result<std::unique_ptr<ReusedGraph>> OpenSegment(const std::string& dir, const std::string& pickle_path,
-                                                          const HnswParams& params, uint64_t records);
+                                                          const HnswParams& params, uint64_t records,
+                                                          std::optional<std::unordered_map<uint64_t, std::string>>*
+                                                              parsed_labels = nullptr);
   ~ReusedGraph();
 
   // Whether Claim's key is the record's id (a segment) rather than its legacy row uuid.

@@ -241,12 +241,18 @@ class ModernDirSourceImpl final : public ModernDirSource {
       g.labels_path = g.index_path + "/" + kPickleFile;
       std::error_code ec;
       if (!fs::is_regular_file(g.labels_path, ec) || fs::file_size(g.labels_path, ec) == 0 || ec) return std::nullopt;
+      g.parsed_labels = std::make_shared<std::optional<GraphCache::LabelMap>>();
+      label_slots_[key] = g.parsed_labels;
       return g;
     }
     return std::nullopt;
   }
 
  private:
+  // The label maps graph offers wait for (CachedGraph), by collection key, until the collection's
+  // pickle is parsed (LoadVectorSegment).
+  mutable std::map<std::string, std::shared_ptr<std::optional<GraphCache::LabelMap>>> label_slots_;
+
   // ---- collections -------------------------------------------------------------------------
   Status LoadCollections() {
     // Databases (sysdb ≥ 4): id -> (tenant, name).
@@ -518,6 +524,11 @@ class ModernDirSourceImpl final : public ModernDirSource {
       auto it = meta.label_to_id.find(hnsw_->Label(i));
       if (it == meta.label_to_id.end()) continue;  // a label Chroma no longer maps (deleted)
       state->PutVector(it->second, VectorRef{VectorRef::Kind::kSlot, i});
+    }
+    // A graph offer waiting for this collection takes the map instead of parsing the file again.
+    if (auto slot = label_slots_.find(c.sc.key); slot != label_slots_.end()) {
+      if (slot->second.use_count() > 1) *slot->second = std::move(meta.label_to_id);
+      label_slots_.erase(slot);
     }
     *loaded = true;
     return Status::Ok();

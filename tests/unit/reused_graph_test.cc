@@ -10,7 +10,10 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
+#include <string>
+#include <unordered_map>
 
 #include "formats/hnsw/hnsw_builder.h"
 #include "formats/pickle/index_metadata_pickle.h"
@@ -213,6 +216,23 @@ TEST(ReusedGraph, SegmentOpensOnlyWhenSizeAndPickleAgree) {
   auto broken = ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n);
   ASSERT_FALSE(broken.ok());
   EXPECT_NE(broken.status().message().find("links to element 5000"), std::string::npos) << broken.status().message();
+}
+
+// The label map a modern source already parsed stands in for the pickle, which is then not read
+// (here it is gone), and is emptied; without a map the file is read as before.
+TEST(ReusedGraph, SegmentTakesTheSourcesParsedLabels) {
+  Cache c = MakeCache(Space::kL2);
+  std::string pickle = c.dir + "/index_metadata.pickle";
+  std::optional<std::unordered_map<uint64_t, std::string>> parsed(std::in_place);
+  for (size_t i = 0; i < c.n; ++i) (*parsed)[i + 1] = "rec-" + std::to_string(i);
+  auto g = ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n, &parsed);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_FALSE(parsed.has_value());
+  EXPECT_FALSE((*g)->Claim("rec-7", c.vectors.data() + 7 * c.dim, c.dim, 1)) << "rec-7 claims its own element";
+  std::optional<std::unordered_map<uint64_t, std::string>> none;
+  auto unparsed = ReusedGraph::OpenSegment(c.dir, pickle, Params(Space::kL2), c.n, &none);
+  ASSERT_FALSE(unparsed.ok());
+  EXPECT_NE(unparsed.status().message().find("index_metadata.pickle"), std::string::npos) << unparsed.status().message();
 }
 
 void ClaimSegmentByIdAndWrite(Space space) {
