@@ -7,6 +7,8 @@ This study builds the graph --builds times each way on one data set:
   * this tool: legacy dir -> persist dir with --rebuild-index (its default insertion order, a
     random permutation of the whole collection; build i passes --insertion-seed i, so the sample
     covers the spread between permutations, not one permutation's threads alone);
+  * this tool with --build-arithmetic float32 (the same permutation as the tool's build i, the
+    graph built with hnswlib's float spaces instead of on fixed-point copies: a paired sample);
   * this tool with --insertion-order stored (the source's order);
   * Chroma: its own ingest, the same records POSTed to the real Chroma 1.0.19 server's /add in
     max_batch_size batches (run_bench.chroma_ingest);
@@ -19,8 +21,9 @@ The builds alternate, so that a shared machine's load weighs on all alike (recal
 depend on speed, but thread interleaving does).
 --order by-topic stores the records one topic after another instead of letting the topics take
 turns (bench_data.mjs): the order in which a graph receives them then matters a great deal.
+--sides picks the sides (default tool,float32,stored,chroma; the tool is always one).
 usage: python3 bench/recall_study.py [--size 100000x384] [--builds 10] [--queries 1000]
-                                     [--order interleaved|by-topic]
+                                     [--order interleaved|by-topic] [--sides tool,float32,...]
 """
 import argparse
 import itertools
@@ -53,6 +56,22 @@ def permutation_p(a, b, draws=200000):
     return sum(extreme(rng.sample(range(len(pooled)), len(a))) for _ in range(draws)) / draws
 
 
+def paired_p(a, b, draws=200000):
+    """Two-sided p of the mean of the paired differences a[i] - b[i] under sign flips: every
+    assignment of signs while there are at most a million, else `draws` random ones."""
+    d = [x - y for x, y in zip(a, b)]
+    observed = abs(sum(d))
+    if 2 ** len(d) <= 1000000:
+        signs = itertools.product((1, -1), repeat=len(d))
+        total = 2 ** len(d)
+    else:
+        rng = random.Random(1)
+        signs = ([rng.choice((1, -1)) for _ in d] for _ in range(draws))
+        total = draws
+    extreme = sum(1 for s in signs if abs(sum(x * y for x, y in zip(s, d))) >= observed - 1e-12)
+    return extreme / total
+
+
 def describe(values):
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     return f'mean {statistics.mean(values):.4f}, sd {sd:.4f}, range {min(values):.4f}–{max(values):.4f}'
@@ -65,7 +84,9 @@ def main():
     ap.add_argument('--queries', type=int, default=1000)
     ap.add_argument('--order', default='interleaved', choices=['interleaved', 'by-topic'],
                     help='how the generated records are stored (bench_data.mjs)')
+    ap.add_argument('--sides', default='tool,float32,stored,chroma')
     args = ap.parse_args()
+    sides = set(args.sides.split(',')) | {'tool'}
     _, _, work, data = legacy_data(args.size, args.order)
     threads = os.cpu_count()
     by = '' if args.order == 'interleaved' else args.order + '-'
@@ -76,7 +97,7 @@ def main():
     with open(queries_json) as f:
         queries = json.load(f)['queries']
     tool_out = os.path.join(work, 'recall-tool')
-    tool, stored, chroma = [], [], []
+    tool, float32, stored, chroma = [], [], [], []
 
     def tool_build(*extra):
         shutil.rmtree(tool_out, ignore_errors=True)
@@ -87,24 +108,38 @@ def main():
     for i in range(args.builds):
         r, tool_s = tool_build('--insertion-seed', str(i))
         tool.append(r)
-        r, stored_s = tool_build('--insertion-order', 'stored')
-        stored.append(r)
-        seconds, chroma_dir = chroma_ingest(data, work)
-        chroma.append(recall(chroma_dir, queries))
-        shutil.rmtree(chroma_dir, ignore_errors=True)
-        print(f'build {i + 1}/{args.builds}: recall@10 tool {tool[-1]:.4f} ({tool_s:.1f} s), stored order '
-              f'{stored[-1]:.4f} ({stored_s:.1f} s), Chroma {chroma[-1]:.4f} (its ingest {seconds:.1f} s)', flush=True)
+        line = f'build {i + 1}/{args.builds}: recall@10 tool {tool[-1]:.4f} ({tool_s:.1f} s)'
+        if 'float32' in sides:
+            r, f32_s = tool_build('--insertion-seed', str(i), '--build-arithmetic', 'float32')
+            float32.append(r)
+            line += f', float32 {float32[-1]:.4f} ({f32_s:.1f} s)'
+        if 'stored' in sides:
+            r, stored_s = tool_build('--insertion-order', 'stored')
+            stored.append(r)
+            line += f', stored order {stored[-1]:.4f} ({stored_s:.1f} s)'
+        if 'chroma' in sides:
+            seconds, chroma_dir = chroma_ingest(data, work)
+            chroma.append(recall(chroma_dir, queries))
+            shutil.rmtree(chroma_dir, ignore_errors=True)
+            line += f', Chroma {chroma[-1]:.4f} (its ingest {seconds:.1f} s)'
+        print(line, flush=True)
     shutil.rmtree(tool_out, ignore_errors=True)
     print()
     print(f'{args.size} stored {args.order}, cosine, M=16, ef_construction=100, queried through the real server '
           f'(ef_search 100), {len(queries)} queries, {threads} threads, {args.builds} builds a side:')
     print(f'  this tool:                  {describe(tool)}')
-    print(f'  this tool, stored order:    {describe(stored)}')
-    print(f'  Chroma\'s own ingest:        {describe(chroma)}')
-    for name, other in (('stored order', stored), ('Chroma', chroma)):
+    others = [(name, values) for name, values in (('float32', float32), ('stored order', stored), ('Chroma', chroma))
+              if values]
+    for name, values in others:
+        print(f'  this tool, {name + ":":<16} {describe(values)}' if name != 'Chroma' else
+              f'  Chroma\'s own ingest:        {describe(values)}')
+    for name, other in others:
         print(f'  difference of means (tool − {name}) {statistics.mean(tool) - statistics.mean(other):+.4f}, '
               f'two-sided permutation p = {permutation_p(tool, other):.3f}')
-    print(f'  per build: tool {json.dumps(tool)}; stored order {json.dumps(stored)}; Chroma {json.dumps(chroma)}')
+    if float32:
+        print(f'  paired by permutation (tool − float32, build i against build i): mean difference '
+              f'{statistics.mean(tool) - statistics.mean(float32):+.4f}, sign-flip p = {paired_p(tool, float32):.3f}')
+    print(f'  per build: tool {json.dumps(tool)}; ' + '; '.join(f'{name} {json.dumps(v)}' for name, v in others))
 
 
 if __name__ == '__main__':
