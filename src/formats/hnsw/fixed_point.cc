@@ -69,7 +69,11 @@ void QuantizeFixedPoint(const float* v, size_t dim, float scale, int16_t* out) {
   for (size_t j = 0; j < dim; ++j) out[j] = static_cast<int16_t>(std::lrint(v[j] * scale));
 }
 
-int32_t FixedPointDot(const int16_t* a, const int16_t* b, size_t dim) {
+namespace {
+
+// Σ a·b, or Σ (a−b)² when kL2: 16 components per AVX2 multiply-add, then a scalar tail.
+template <bool kL2>
+int32_t FixedPointSum(const int16_t* a, const int16_t* b, size_t dim) {
   size_t j = 0;
   int32_t sum = 0;
 #if defined(__AVX2__)
@@ -77,32 +81,22 @@ int32_t FixedPointDot(const int16_t* a, const int16_t* b, size_t dim) {
   for (; j + 16 <= dim; j += 16) {
     __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
     __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + j));
+    if constexpr (kL2) x = y = _mm256_sub_epi16(x, y);
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
   }
   sum = HorizontalSum(acc);
 #endif
-  for (; j < dim; ++j) sum += int32_t{a[j]} * int32_t{b[j]};
+  for (; j < dim; ++j) {
+    int32_t x = a[j], y = b[j];
+    if constexpr (kL2) x = y = x - y;
+    sum += x * y;
+  }
   return sum;
 }
 
-int32_t FixedPointL2Sq(const int16_t* a, const int16_t* b, size_t dim) {
-  size_t j = 0;
-  int32_t sum = 0;
-#if defined(__AVX2__)
-  __m256i acc = _mm256_setzero_si256();
-  for (; j + 16 <= dim; j += 16) {
-    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
-    __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + j));
-    __m256i d = _mm256_sub_epi16(x, y);
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
-  }
-  sum = HorizontalSum(acc);
-#endif
-  for (; j < dim; ++j) {
-    int32_t d = int32_t{a[j]} - int32_t{b[j]};
-    sum += d * d;
-  }
-  return sum;
-}
+}  // namespace
+
+int32_t FixedPointDot(const int16_t* a, const int16_t* b, size_t dim) { return FixedPointSum<false>(a, b, dim); }
+int32_t FixedPointL2Sq(const int16_t* a, const int16_t* b, size_t dim) { return FixedPointSum<true>(a, b, dim); }
 
 }  // namespace cm
