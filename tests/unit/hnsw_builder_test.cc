@@ -57,8 +57,8 @@ HnswBuildOptions FixedPointOptions(const std::vector<float>& vecs, size_t dim, S
   return o;
 }
 
-void CheckSegment(Space space, bool fixed_point = false) {
-  const size_t n = 3000, dim = 24;
+void CheckSegment(Space space, bool fixed_point = false, size_t dim = 24) {
+  const size_t n = 3000;
   auto vecs = Clustered(n, dim, 7);
   HnswBuildOptions o;
   o.space = space;
@@ -157,6 +157,10 @@ TEST(HnswBuilder, IpSegmentLoadsAndSearches) { CheckSegment(Space::kIp); }
 TEST(HnswBuilder, FixedPointL2SegmentHoldsExactVectors) { CheckSegment(Space::kL2, true); }
 TEST(HnswBuilder, FixedPointCosineSegmentHoldsExactVectors) { CheckSegment(Space::kCosine, true); }
 TEST(HnswBuilder, FixedPointIpSegmentHoldsExactVectors) { CheckSegment(Space::kIp, true); }
+
+// An odd dimension: the int16 copy is padded to an even number of slots, so that hnswlib's
+// elements stay 4-byte aligned (the sanitizer build checks every link-count load).
+TEST(HnswBuilder, FixedPointOddDimension) { CheckSegment(Space::kL2, true, 13); }
 
 TEST(HnswBuilder, FixedPointNeedsTheExactVectors) {
   HnswBuildOptions o;

@@ -32,10 +32,15 @@ float FixedPointL2Distance(const void* a, const void* b, const void* param) {
   return static_cast<float>(sq) * p->inv_scale_sq;
 }
 
+// int16 slots an element's copy takes: an even number, so that the element (links, copy, label)
+// stays a multiple of 4 bytes and hnswlib's next element's link count stays 4-byte aligned.
+// The padding slot is zero and never read by the kernels.
+size_t FixedPointSlots(size_t dim) { return (dim + 1) / 2 * 2; }
+
 class FixedPointSpace final : public hnswlib::SpaceInterface<float> {
  public:
   FixedPointSpace(size_t dim, float scale, bool l2) : param_{dim, 1.0f / (scale * scale)}, l2_(l2) {}
-  size_t get_data_size() override { return param_.dim * sizeof(int16_t); }
+  size_t get_data_size() override { return FixedPointSlots(param_.dim) * sizeof(int16_t); }
   hnswlib::DISTFUNC<float> get_dist_func() override { return l2_ ? FixedPointL2Distance : FixedPointIpDistance; }
   void* get_dist_func_param() override { return &param_; }
 
@@ -99,7 +104,7 @@ class HnswIndexImpl final : public HnswIndex {
     }
     const void* point = v;
     if (scale_ > 0) {
-      fixed.resize(dim_);
+      fixed.assign(FixedPointSlots(dim_), 0);
       QuantizeFixedPoint(v, dim_, scale_, fixed.data());
       point = fixed.data();
     }
@@ -169,7 +174,7 @@ class HnswIndexImpl final : public HnswIndex {
     std::vector<int16_t> fixed;
     const void* point = query;
     if (scale_ > 0) {
-      fixed.resize(dim_);
+      fixed.assign(FixedPointSlots(dim_), 0);
       QuantizeFixedPoint(query, dim_, scale_, fixed.data());
       point = fixed.data();
     }
