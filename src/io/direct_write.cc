@@ -106,13 +106,16 @@ Status WriteAroundCache(const std::string& path, size_t n, const FillBytes& fill
   return WriteCached(path, n, fill);
 }
 
-Status WriteAroundCache(const std::string& path, const void* data, size_t n) {
-  const char* bytes = static_cast<const char*>(data);
-  if (n < kMinDirectBytes) return OutFile::WriteWhole(path, std::string_view(bytes, n));
-  return WriteAroundCache(path, n, [bytes](size_t off, char* dst, size_t len) {
-    std::memcpy(dst, bytes + off, len);
+FillBytes FillFromMemory(const void* data) {
+  return [bytes = static_cast<const char*>(data)](size_t offset, char* dst, size_t len) {
+    std::memcpy(dst, bytes + offset, len);
     return Status::Ok();
-  });
+  };
+}
+
+Status WriteAroundCache(const std::string& path, const void* data, size_t n) {
+  if (n < kMinDirectBytes) return OutFile::WriteWhole(path, std::string_view(static_cast<const char*>(data), n));
+  return WriteAroundCache(path, n, FillFromMemory(data));
 }
 
 }  // namespace cm

@@ -26,5 +26,7 @@ Status WriteAroundCache(const std::string& path, const void* data, size_t n);
 // fill is returned as it is, and the file is removed.
 using FillBytes = std::function<Status(size_t offset, char* dst, size_t len)>;
 Status WriteAroundCache(const std::string& path, size_t n, const FillBytes& fill);
+// The fill for bytes that are in memory already (they must outlive it).
+FillBytes FillFromMemory(const void* data);
 
 }  // namespace cm

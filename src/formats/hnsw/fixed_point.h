@@ -36,9 +36,7 @@ class FixedPointStats {
   // component, no spread, or too little spread for the rounding: see above).
   std::optional<float> Scale(Space space) const;
 
-  size_t count() const { return count_; }
   double max_abs() const { return max_abs_; }
-  double max_norm_sq() const { return max_norm_sq_; }
   // Total variance: mean squared distance from the mean vector.
   double variance() const;
 

@@ -102,14 +102,8 @@ class HnswIndexImpl final : public HnswIndex {
       norms_[label - 1] = NormalizeForCosine(v, dim_, buf.data());
       v = buf.data();
     }
-    const void* point = v;
-    if (scale_ > 0) {
-      fixed.assign(FixedPointSlots(dim_), 0);
-      QuantizeFixedPoint(v, dim_, scale_, fixed.data());
-      point = fixed.data();
-    }
     try {
-      index_->addPoint(point, static_cast<hnswlib::labeltype>(label));
+      index_->addPoint(InSpace(v, &fixed), static_cast<hnswlib::labeltype>(label));
     } catch (const std::exception& e) {
       return Status::Internal(fmt::format("hnswlib failed to insert label {}: {}", label, e.what()));
     }
@@ -145,7 +139,7 @@ class HnswIndexImpl final : public HnswIndex {
     h.M = ix.M_;
     h.mult = ix.mult_;
     h.ef_construction = ix.ef_construction_;
-    p.level0 = Level0InMemory(ix.data_level0_memory_);
+    p.level0 = FillFromMemory(ix.data_level0_memory_);
     if (scale_ > 0) {
       // The elements as a float32 build lays them out: links, the exact vector, the label.
       h.size_data_per_element = ix.size_links_level0_ + dim_ * sizeof(float) + sizeof(hnswlib::labeltype);
@@ -172,13 +166,7 @@ class HnswIndexImpl final : public HnswIndex {
   std::vector<std::pair<float, uint64_t>> Search(const float* query, size_t k, size_t ef) const override {
     index_->setEf(std::max(ef, k));
     std::vector<int16_t> fixed;
-    const void* point = query;
-    if (scale_ > 0) {
-      fixed.assign(FixedPointSlots(dim_), 0);
-      QuantizeFixedPoint(query, dim_, scale_, fixed.data());
-      point = fixed.data();
-    }
-    auto pq = index_->searchKnn(point, k);
+    auto pq = index_->searchKnn(InSpace(query, &fixed), k);
     std::vector<std::pair<float, uint64_t>> out;
     while (!pq.empty()) {
       out.emplace_back(pq.top().first, pq.top().second);
@@ -191,6 +179,14 @@ class HnswIndexImpl final : public HnswIndex {
   size_t size() const override { return index_->cur_element_count; }
 
  private:
+  // `v` as the space takes it: itself, or its int16 copy in `*fixed` (padded with zero).
+  const void* InSpace(const float* v, std::vector<int16_t>* fixed) const {
+    if (scale_ == 0) return v;
+    fixed->assign(FixedPointSlots(dim_), 0);
+    QuantizeFixedPoint(v, dim_, scale_, fixed->data());
+    return fixed->data();
+  }
+
   // Bytes [offset, offset + len) of a float32 data_level0.bin laid out by `h`, from the
   // fixed-point graph's links and labels and the exact vectors.
   Status FillFloatLevel0(const HnswHeader& h, size_t offset, char* dst, size_t len) const {

@@ -1,18 +1,9 @@
 #include "formats/hnsw/segment_files.h"
 
-#include <cstring>
-
 #include "io/direct_write.h"
 #include "io/out_file.h"
 
 namespace cm {
-
-FillBytes Level0InMemory(const char* level0) {
-  return [level0](size_t offset, char* dst, size_t len) {
-    std::memcpy(dst, level0 + offset, len);
-    return Status::Ok();
-  };
-}
 
 Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& p) {
   const HnswHeader& h = p.header;

@@ -18,15 +18,13 @@ namespace cm {
 struct SegmentParts {
   HnswHeader header;       // version 1 is written; max_elements as cur_element_count (Chroma grows it on load)
   // data_level0.bin's cur_element_count × size_data_per_element bytes, made chunk by chunk (a
-  // graph built on fixed-point copies makes its float32 elements as they are written).
+  // graph built on fixed-point copies makes its float32 elements as they are written; bytes in
+  // memory give FillFromMemory).
   FillBytes level0;
   const float* lengths;    // cur_element_count norms by internal id (zeros unless cosine)
   // Element i's upper-level link lists (level × (maxM·4 + 4) bytes; empty at level 0).
   std::function<std::string_view(size_t)> links;
 };
-
-// Level0 bytes that are in memory already.
-FillBytes Level0InMemory(const char* level0);
 
 // Creates the four files in `dir` (which must exist; the files must not). IoError names the file.
 Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& parts);

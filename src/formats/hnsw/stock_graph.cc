@@ -220,7 +220,7 @@ Status StockGraph::WriteChromaSegment(const std::string& dir, const std::vector<
   if (lengths.size() != size()) return Status::Internal("StockGraph::WriteChromaSegment: one length per element");
   SegmentParts p;
   p.header = h_;
-  p.level0 = Level0InMemory(bytes_.get() + kHnswStockHeaderSize);
+  p.level0 = FillFromMemory(bytes_.get() + kHnswStockHeaderSize);
   p.lengths = lengths.data();
   p.links = [this](size_t i) {
     uint32_t size;
