@@ -26,17 +26,29 @@ struct RecallQueries {
 };
 RecallQueries LoadRecallQueries(const std::string& path, const LegacyVectors& v);
 
+// recall@10 over `q` of `search`, which gives the stored rows it finds for a query vector.
+template <class Search>
+double RecallAt10Of(Search search, const RecallQueries& q) {
+  size_t hits = 0;
+  for (size_t i = 0; i < q.vectors.size(); ++i) {
+    for (size_t row : search(q.vectors[i])) {
+      for (size_t e : q.exact[i]) hits += e == row;
+    }
+  }
+  return static_cast<double>(hits) / static_cast<double>(q.vectors.size() * 10);
+}
+
 // recall@10 over `q` of an hnswlib index whose labels are stored rows, searched at ef 100.
 template <class HnswIndex>
 double RecallAt10(HnswIndex& index, const RecallQueries& q) {
   index.setEf(100);
-  size_t hits = 0;
-  for (size_t i = 0; i < q.vectors.size(); ++i) {
-    for (auto res = index.searchKnn(q.vectors[i].data(), 10); !res.empty(); res.pop()) {
-      for (size_t e : q.exact[i]) hits += e == res.top().second;
-    }
-  }
-  return static_cast<double>(hits) / static_cast<double>(q.vectors.size() * 10);
+  return RecallAt10Of(
+      [&index](const std::vector<float>& query) {
+        std::vector<size_t> rows;
+        for (auto res = index.searchKnn(query.data(), 10); !res.empty(); res.pop()) rows.push_back(res.top().second);
+        return rows;
+      },
+      q);
 }
 
 }  // namespace cm::bench

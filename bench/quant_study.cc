@@ -1,12 +1,15 @@
 // Why the graph is built on 16-bit fixed-point copies (formats/hnsw/fixed_point.h) and not 8-bit
-// ones: builds each seed twice with hnswlib alone, in float32 and on quantised copies of the
-// unit-normalised vectors (cosine, M 16, ef_construction 100, a random insertion order, the given
-// threads), times both, puts the exact float32 vectors back under the quantised build's graph
-// (as the tool's segment writer does) and queries both float32 graphs (ef 100) with
-// bench/recall_study.py's queries (or a floor.json's).
-//   16  the tool's arithmetic: FixedPointStats' scale, FixedPointDot;
-//   8   int8 at 127 / max |x|, optionally COARSEN times coarser, to see how much rounding the
-//       graph tolerates (the noise/variance ratio printed is the one FixedPointStats bounds).
+// ones: builds each seed twice, in float32 with hnswlib alone (as bench/hnsw_floor does) and on
+// quantised copies of the unit-normalised vectors (cosine, M 16, ef_construction 100, a random
+// insertion order, the given threads), times both, puts the exact float32 vectors back under the
+// quantised build's graph and queries both float32 graphs (ef 100) with bench/recall_study.py's
+// queries (or a floor.json's).
+//   16  the tool's own path: HnswBuilder with FixedPointStats' scale, its segment written by
+//       WriteChromaSegment (the exact vectors asked back by label) and loaded back into hnswlib,
+//       as the persist-dir writer and `verify` do;
+//   8   int8 at 127 / max |x| with hnswlib alone (the tool has no 8-bit build), optionally
+//       COARSEN times coarser, to see how much rounding the graph tolerates (the noise/variance
+//       ratio printed is the one FixedPointStats bounds).
 //
 // usage: quant_study LEGACY_DIR QUERIES.json BITS SEED_FROM SEED_TO [THREADS [COARSEN]]
 #include <fmt/format.h>
@@ -17,7 +20,10 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -25,8 +31,12 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "formats/hnsw/cosine.h"
 #include "formats/hnsw/fixed_point.h"
+#include "formats/hnsw/hnsw_builder.h"
+#include "formats/hnsw/hnsw_header.h"
 #include "legacy_vectors.h"
 
 namespace {
@@ -58,22 +68,15 @@ float Int8IpDistance(const void* a, const void* b, const void* param) {
   return 1.0f - static_cast<float>(sum) * p->inv_scale_sq;
 }
 
-float Int16IpDistance(const void* a, const void* b, const void* param) {
-  const auto* p = static_cast<const QuantParam*>(param);
-  int32_t dot = cm::FixedPointDot(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p->dim);
-  return 1.0f - static_cast<float>(dot) * p->inv_scale_sq;
-}
-
-class QuantIpSpace final : public hnswlib::SpaceInterface<float> {
+class Int8IpSpace final : public hnswlib::SpaceInterface<float> {
  public:
-  QuantIpSpace(size_t dim, float scale, int bits) : param_{dim, 1.0f / (scale * scale)}, bits_(bits) {}
-  size_t get_data_size() override { return param_.dim * static_cast<size_t>(bits_ / 8); }
-  hnswlib::DISTFUNC<float> get_dist_func() override { return bits_ == 8 ? Int8IpDistance : Int16IpDistance; }
+  Int8IpSpace(size_t dim, float scale) : param_{dim, 1.0f / (scale * scale)} {}
+  size_t get_data_size() override { return param_.dim; }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return Int8IpDistance; }
   void* get_dist_func_param() override { return &param_; }
 
  private:
   QuantParam param_;
-  int bits_;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -90,6 +93,69 @@ double Parallel(size_t rows, size_t threads, Fn fn) {
   worker();
   for (auto& t : pool) t.join();
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The int16 build the tool makes: HnswBuilder on FixedPointStats' scale, inserting rows in
+// `order` (label = row + 1) from `threads` threads; then its Chroma segment, written into `dir`
+// with the exact vectors asked back by label, re-assembled into hnswlib's single-file layout and
+// loaded, as `verify` loads a destination's graph. Null (with a message) on any failure.
+struct ToolBuild {
+  double build_s = 0, write_s = 0;
+  std::unique_ptr<cm::HnswIndex> index;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::optional<ToolBuild> BuildWithTool(const cm::bench::LegacyVectors& v, const std::vector<size_t>& order, float scale,
+                                       size_t threads, uint64_t seed, const std::string& dir) {
+  const size_t dim = v.dim, rows = v.rows();
+  cm::HnswBuildOptions o;
+  o.space = cm::Space::kCosine;
+  o.max_neighbors = 16;
+  o.ef_construction = 100;
+  o.seed = seed;
+  o.fixed_point_scale = scale;
+  o.exact_vectors = [&v, dim](const uint64_t* labels, size_t n, float* out) {
+    for (size_t i = 0; i < n; ++i) std::memcpy(out + i * dim, v.data.data() + (labels[i] - 1) * dim, dim * sizeof(float));
+    return cm::Status::Ok();
+  };
+  auto builder = cm::HnswBuilder::Create(dim, rows, o);
+  if (!builder.ok()) {
+    fmt::print(stderr, "{}\n", builder.status().ToString());
+    return std::nullopt;
+  }
+  std::atomic<bool> failed{false};
+  ToolBuild b;
+  b.build_s = Parallel(rows, threads, [&](size_t i) {
+    if (!(*builder)->Add(v.data.data() + order[i] * dim, order[i] + 1).ok()) failed = true;
+  });
+  if (failed) {
+    fmt::print(stderr, "HnswBuilder::Add failed\n");
+    return std::nullopt;
+  }
+  auto t0 = Clock::now();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  cm::Status written = (*builder)->Finish()->WriteChromaSegment(dir);
+  if (!written.ok()) {
+    fmt::print(stderr, "{}\n", written.ToString());
+    return std::nullopt;
+  }
+  const std::string stock = dir + "/stock.bin";
+  std::ofstream(stock, std::ios::binary) << Slurp(dir + "/header.bin").substr(4, cm::kHnswStockHeaderSize)
+                                         << Slurp(dir + "/data_level0.bin") << Slurp(dir + "/link_lists.bin");
+  auto loaded = cm::HnswIndex::LoadStockFile(stock, dim, cm::Space::kCosine);
+  if (!loaded.ok()) {
+    fmt::print(stderr, "{}\n", loaded.status().ToString());
+    return std::nullopt;
+  }
+  b.write_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  b.index = std::move(*loaded);
+  std::filesystem::remove_all(dir);
+  return b;
 }
 
 }  // namespace
@@ -110,7 +176,6 @@ int main(int argc, char** argv) {
   for (size_t r = 0; r < rows; ++r) stats.Add(v.data.data() + r * dim);
   float scale;
   std::vector<int8_t> q8;
-  std::vector<int16_t> q16;
   if (bits == 16) {
     std::optional<float> s = stats.Scale(cm::Space::kCosine);
     if (!s) {
@@ -118,8 +183,6 @@ int main(int argc, char** argv) {
       return 1;
     }
     scale = *s;
-    q16.resize(v.data.size());
-    for (size_t r = 0; r < rows; ++r) cm::QuantizeFixedPoint(v.data.data() + r * dim, dim, scale, q16.data() + r * dim);
   } else {
     scale = static_cast<float>(127.0 / stats.max_abs()) / (argc == 8 ? std::stof(argv[7]) : 1.0f);
     q8.resize(v.data.size());
@@ -130,12 +193,11 @@ int main(int argc, char** argv) {
              stats.variance(), noise / stats.variance());
 
   const cm::bench::RecallQueries queries = cm::bench::LoadRecallQueries(argv[2], v);
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string segment_dir = fmt::format("{}/quant_study_segment_{}", tmp ? tmp : "/tmp", getpid());
 
   hnswlib::InnerProductSpace fspace(dim);
-  QuantIpSpace qspace(dim, scale, bits);
-  auto quantised = [&](size_t row) -> const void* {
-    return bits == 8 ? static_cast<const void*>(q8.data() + row * dim) : static_cast<const void*>(q16.data() + row * dim);
-  };
+  Int8IpSpace space8(dim, scale);
   for (int seed = seed_from; seed <= seed_to; ++seed) {
     std::mt19937_64 rng(1000 + static_cast<uint64_t>(seed));
     std::vector<size_t> order(rows);
@@ -146,35 +208,53 @@ int main(int argc, char** argv) {
     double tf = Parallel(rows, threads, [&](size_t i) { fix.addPoint(v.data.data() + order[i] * dim, order[i]); });
     double rf = cm::bench::RecallAt10(fix, queries);
 
-    hnswlib::HierarchicalNSW<float> qix(&qspace, rows, 16, 100, static_cast<size_t>(seed));
-    double tq = Parallel(rows, threads, [&](size_t i) { qix.addPoint(quantised(order[i]), order[i]); });
-    // The same graph over the float vectors.
-    auto t0 = Clock::now();
-    hnswlib::HierarchicalNSW<float> cix(&fspace, rows, 16, 100, static_cast<size_t>(seed));
-    size_t n = qix.cur_element_count;
-    for (size_t i = 0; i < n; ++i) {
-      char* src = qix.data_level0_memory_ + i * qix.size_data_per_element_;
-      char* dst = cix.data_level0_memory_ + i * cix.size_data_per_element_;
-      std::memcpy(dst, src, qix.size_links_level0_);
-      hnswlib::labeltype label;
-      std::memcpy(&label, src + qix.label_offset_, sizeof label);
-      std::memcpy(dst + cix.offsetData_, v.data.data() + label * dim, dim * sizeof(float));
-      std::memcpy(dst + cix.label_offset_, &label, sizeof label);
-      cix.label_lookup_[label] = static_cast<hnswlib::tableint>(i);
-      cix.element_levels_[i] = qix.element_levels_[i];
-      if (qix.element_levels_[i] > 0) {
-        size_t sz = qix.size_links_per_element_ * static_cast<size_t>(qix.element_levels_[i]);
-        cix.linkLists_[i] = static_cast<char*>(std::malloc(sz));
-        std::memcpy(cix.linkLists_[i], qix.linkLists_[i], sz);
+    double tq = 0, tc = 0, rq = 0;
+    if (bits == 16) {
+      std::optional<ToolBuild> b = BuildWithTool(v, order, scale, threads, static_cast<uint64_t>(seed), segment_dir);
+      if (!b) return 1;
+      tq = b->build_s;
+      tc = b->write_s;
+      // The tool's labels are rows + 1.
+      rq = cm::bench::RecallAt10Of(
+          [&](const std::vector<float>& query) {
+            std::vector<size_t> rows_found;
+            for (const auto& [distance, label] : b->index->Search(query.data(), 10, 100)) rows_found.push_back(label - 1);
+            return rows_found;
+          },
+          queries);
+    } else {
+      hnswlib::HierarchicalNSW<float> qix(&space8, rows, 16, 100, static_cast<size_t>(seed));
+      tq = Parallel(rows, threads, [&](size_t i) { qix.addPoint(q8.data() + order[i] * dim, order[i]); });
+      // The same graph over the float vectors.
+      auto t0 = Clock::now();
+      hnswlib::HierarchicalNSW<float> cix(&fspace, rows, 16, 100, static_cast<size_t>(seed));
+      size_t n = qix.cur_element_count;
+      for (size_t i = 0; i < n; ++i) {
+        char* src = qix.data_level0_memory_ + i * qix.size_data_per_element_;
+        char* dst = cix.data_level0_memory_ + i * cix.size_data_per_element_;
+        std::memcpy(dst, src, qix.size_links_level0_);
+        hnswlib::labeltype label;
+        std::memcpy(&label, src + qix.label_offset_, sizeof label);
+        std::memcpy(dst + cix.offsetData_, v.data.data() + label * dim, dim * sizeof(float));
+        std::memcpy(dst + cix.label_offset_, &label, sizeof label);
+        cix.label_lookup_[label] = static_cast<hnswlib::tableint>(i);
+        cix.element_levels_[i] = qix.element_levels_[i];
+        if (qix.element_levels_[i] > 0) {
+          size_t sz = qix.size_links_per_element_ * static_cast<size_t>(qix.element_levels_[i]);
+          cix.linkLists_[i] = static_cast<char*>(std::malloc(sz));
+          std::memcpy(cix.linkLists_[i], qix.linkLists_[i], sz);
+        }
       }
+      cix.cur_element_count = n;
+      cix.maxlevel_ = qix.maxlevel_;
+      cix.enterpoint_node_ = qix.enterpoint_node_;
+      tc = std::chrono::duration<double>(Clock::now() - t0).count();
+      rq = cm::bench::RecallAt10(cix, queries);
     }
-    cix.cur_element_count = n;
-    cix.maxlevel_ = qix.maxlevel_;
-    cix.enterpoint_node_ = qix.enterpoint_node_;
-    double tc = std::chrono::duration<double>(Clock::now() - t0).count();
-    double rq = cm::bench::RecallAt10(cix, queries);
-    fmt::print("seed {}: float32 {:.2f} s recall {:.4f} | int{} {:.2f} s (+{:.2f} s for the float32 copy) recall {:.4f} | "
-               "speed-up {:.2f}\n", seed, tf, rf, bits, tq, tc, rq, tf / (tq + tc));
+    // int16: the tool's build; "after" is writing its segment and loading it back. int8: the
+    // in-memory float32 copy. The speed-up is of the builds alone.
+    fmt::print("seed {}: float32 {:.2f} s recall {:.4f} | int{} {:.2f} s (+{:.2f} s after) recall {:.4f} | "
+               "speed-up {:.2f}\n", seed, tf, rf, bits, tq, tc, rq, tf / tq);
     std::fflush(stdout);
   }
   return 0;
