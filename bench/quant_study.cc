@@ -20,10 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -36,7 +33,9 @@
 #include "formats/hnsw/cosine.h"
 #include "formats/hnsw/fixed_point.h"
 #include "formats/hnsw/hnsw_builder.h"
-#include "formats/hnsw/hnsw_header.h"
+#include "formats/hnsw/segment_files.h"
+#include "io/fs_util.h"
+#include "io/mapped_file.h"
 #include "legacy_vectors.h"
 
 namespace {
@@ -104,11 +103,6 @@ struct ToolBuild {
   std::unique_ptr<cm::HnswIndex> index;
 };
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 std::optional<ToolBuild> BuildWithTool(const cm::bench::LegacyVectors& v, const std::vector<size_t>& order, float scale,
                                        size_t threads, uint64_t seed, const std::string& dir) {
   const size_t dim = v.dim, rows = v.rows();
@@ -137,24 +131,24 @@ std::optional<ToolBuild> BuildWithTool(const cm::bench::LegacyVectors& v, const 
     return std::nullopt;
   }
   auto t0 = Clock::now();
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  cm::Status written = (*builder)->Finish()->WriteChromaSegment(dir);
-  if (!written.ok()) {
-    fmt::print(stderr, "{}\n", written.ToString());
-    return std::nullopt;
-  }
-  const std::string stock = dir + "/stock.bin";
-  std::ofstream(stock, std::ios::binary) << Slurp(dir + "/header.bin").substr(4, cm::kHnswStockHeaderSize)
-                                         << Slurp(dir + "/data_level0.bin") << Slurp(dir + "/link_lists.bin");
-  auto loaded = cm::HnswIndex::LoadStockFile(stock, dim, cm::Space::kCosine);
-  if (!loaded.ok()) {
-    fmt::print(stderr, "{}\n", loaded.status().ToString());
-    return std::nullopt;
-  }
+  auto written = [&]() -> cm::Result<std::unique_ptr<cm::HnswIndex>> {
+    CM_RETURN_IF_ERROR(cm::RemoveTree(dir));
+    CM_RETURN_IF_ERROR(cm::MakeDir(dir));
+    CM_RETURN_IF_ERROR((*builder)->Finish()->WriteChromaSegment(dir));
+    CM_ASSIGN_OR_RETURN(cm::MappedFile header, cm::MappedFile::Open(dir + "/header.bin"));
+    CM_ASSIGN_OR_RETURN(cm::MappedFile level0, cm::MappedFile::Open(dir + "/data_level0.bin"));
+    CM_ASSIGN_OR_RETURN(cm::MappedFile links, cm::MappedFile::Open(dir + "/link_lists.bin"));
+    const std::string stock = dir + "/stock.bin";
+    CM_RETURN_IF_ERROR(cm::WriteStockFile(stock, header.bytes(), level0.bytes(), links.bytes()));
+    return cm::HnswIndex::LoadStockFile(stock, dim, cm::Space::kCosine);
+  }();
   b.write_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  b.index = std::move(*loaded);
-  std::filesystem::remove_all(dir);
+  (void)cm::RemoveTree(dir);
+  if (!written.ok()) {
+    fmt::print(stderr, "{}\n", written.status().ToString());
+    return std::nullopt;
+  }
+  b.index = std::move(*written);
   return b;
 }
 
@@ -193,8 +187,7 @@ int main(int argc, char** argv) {
              stats.variance(), noise / stats.variance());
 
   const cm::bench::RecallQueries queries = cm::bench::LoadRecallQueries(argv[2], v);
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string segment_dir = fmt::format("{}/quant_study_segment_{}", tmp ? tmp : "/tmp", getpid());
+  const std::string segment_dir = fmt::format("{}/quant_study_segment_{}", cm::TempDir(), getpid());
 
   hnswlib::InnerProductSpace fspace(dim);
   Int8IpSpace space8(dim, scale);

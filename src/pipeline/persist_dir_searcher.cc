@@ -15,10 +15,10 @@
 #include "chroma/sqlite_db.h"
 #include "formats/hnsw/hnsw_builder.h"
 #include "formats/hnsw/hnsw_header.h"
+#include "formats/hnsw/segment_files.h"
 #include "formats/pickle/index_metadata_reader.h"
 #include "io/fs_util.h"
 #include "io/mapped_file.h"
-#include "io/out_file.h"
 #include "pipeline/verify.h"
 
 namespace fs = std::filesystem;
@@ -94,13 +94,7 @@ class PersistDirSearcher final : public Searcher {
     // hnswlib loads only from a file: the segment re-assembled in its single-file layout (as
     // large as the graph: $TMPDIR needs that much room, and a full one is reported as such).
     std::string stock = tmp_ + "/" + segment + ".bin";
-    {
-      CM_ASSIGN_OR_RETURN(OutFile out, OutFile::Create(stock));
-      CM_RETURN_IF_ERROR(out.Write(header.data() + 4, kHnswStockHeaderSize));
-      CM_RETURN_IF_ERROR(out.Write(level0.data(), cur * sdpe));
-      CM_RETURN_IF_ERROR(out.Write(links.data(), links.size()));
-      CM_RETURN_IF_ERROR(out.Close());
-    }
+    CM_RETURN_IF_ERROR(WriteStockFile(stock, header.bytes(), level0.bytes().substr(0, cur * sdpe), links.bytes()));
     CM_ASSIGN_OR_RETURN(auto index, HnswIndex::LoadStockFile(stock, dim, c.hnsw.space));
     std::vector<std::vector<std::string>> out;
     for (const auto& q : queries) {

@@ -1,9 +1,23 @@
 #include "formats/hnsw/segment_files.h"
 
+#include <fmt/format.h>
+
 #include "io/direct_write.h"
 #include "io/out_file.h"
 
 namespace cm {
+
+Status WriteStockFile(const std::string& path, std::string_view header_bin, std::string_view level0,
+                      std::string_view link_lists) {
+  if (header_bin.size() < 4 + kHnswStockHeaderSize) {
+    return Status::Corrupt(fmt::format("header.bin: {} bytes, expected at least {}", header_bin.size(), 4 + kHnswStockHeaderSize));
+  }
+  CM_ASSIGN_OR_RETURN(OutFile out, OutFile::Create(path));
+  CM_RETURN_IF_ERROR(out.Write(header_bin.data() + 4, kHnswStockHeaderSize));
+  CM_RETURN_IF_ERROR(out.Write(level0.data(), level0.size()));
+  CM_RETURN_IF_ERROR(out.Write(link_lists.data(), link_lists.size()));
+  return out.Close();
+}
 
 Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& p) {
   const HnswHeader& h = p.header;

@@ -29,4 +29,11 @@ struct SegmentParts {
 // Creates the four files in `dir` (which must exist; the files must not). IoError names the file.
 Status WriteChromaSegmentFiles(const std::string& dir, const SegmentParts& parts);
 
+// hnswlib loads a graph only from a file in its single-file layout: writes `path` from a
+// segment's header.bin (its persistence-version int dropped), data_level0.bin's elements
+// (`level0`: cur_element_count × size_data_per_element bytes) and link_lists.bin. IoError names
+// `path`; Corrupt when header.bin is too short.
+Status WriteStockFile(const std::string& path, std::string_view header_bin, std::string_view level0,
+                      std::string_view link_lists);
+
 }  // namespace cm
