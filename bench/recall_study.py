@@ -4,9 +4,12 @@ One build's recall@10 is one draw: hnswlib draws each node's level at random and
 interleave their inserts, so the same data gives 0.988 to 0.998 at 100k from one build to the
 next, and Chroma's own index is a draw of the same kind. One build a side cannot tell them apart.
 This study builds the graph --builds times each way on one data set:
-  * this tool: legacy dir -> persist dir with --rebuild-index (its default insertion order, a
-    random permutation of the whole collection; build i passes --insertion-seed i, so the sample
-    covers the spread between permutations, not one permutation's threads alone);
+  * this tool: legacy dir -> persist dir with --rebuild-index (its default insertion order,
+    spatial: a random tenth of the collection, then the rest grouped by where the vectors lie;
+    build i passes --insertion-seed i, so the sample covers the spread between permutations, not
+    one permutation's threads alone);
+  * this tool with --insertion-order shuffled (a random permutation of the whole collection, the
+    same seed as the tool's build i: a paired sample);
   * this tool with --build-arithmetic float32 (the same permutation as the tool's build i, the
     graph built with hnswlib's float spaces instead of on fixed-point copies: a paired sample);
   * this tool with --insertion-order stored (the source's order);
@@ -21,7 +24,7 @@ The builds alternate, so that a shared machine's load weighs on all alike (recal
 depend on speed, but thread interleaving does).
 --order by-topic stores the records one topic after another instead of letting the topics take
 turns (bench_data.mjs): the order in which a graph receives them then matters a great deal.
---sides picks the sides (default tool,float32,stored,chroma; the tool is always one).
+--sides picks the sides (default tool,shuffled,float32,stored,chroma; the tool is always one).
 usage: python3 bench/recall_study.py [--size 100000x384] [--builds 10] [--queries 1000]
                                      [--order interleaved|by-topic] [--sides tool,float32,...]
 """
@@ -84,7 +87,7 @@ def main():
     ap.add_argument('--queries', type=int, default=1000)
     ap.add_argument('--order', default='interleaved', choices=['interleaved', 'by-topic'],
                     help='how the generated records are stored (bench_data.mjs)')
-    ap.add_argument('--sides', default='tool,float32,stored,chroma')
+    ap.add_argument('--sides', default='tool,shuffled,float32,stored,chroma')
     args = ap.parse_args()
     sides = set(args.sides.split(',')) | {'tool'}
     _, _, work, data = legacy_data(args.size, args.order)
@@ -97,7 +100,7 @@ def main():
     with open(queries_json) as f:
         queries = json.load(f)['queries']
     tool_out = os.path.join(work, 'recall-tool')
-    tool, float32, stored, chroma = [], [], [], []
+    tool, shuffled, float32, stored, chroma = [], [], [], [], []
 
     def tool_build(*extra):
         shutil.rmtree(tool_out, ignore_errors=True)
@@ -109,6 +112,10 @@ def main():
         r, tool_s = tool_build('--insertion-seed', str(i))
         tool.append(r)
         line = f'build {i + 1}/{args.builds}: recall@10 tool {tool[-1]:.4f} ({tool_s:.1f} s)'
+        if 'shuffled' in sides:
+            r, shuffled_s = tool_build('--insertion-seed', str(i), '--insertion-order', 'shuffled')
+            shuffled.append(r)
+            line += f', shuffled {shuffled[-1]:.4f} ({shuffled_s:.1f} s)'
         if 'float32' in sides:
             r, f32_s = tool_build('--insertion-seed', str(i), '--build-arithmetic', 'float32')
             float32.append(r)
@@ -128,17 +135,18 @@ def main():
     print(f'{args.size} stored {args.order}, cosine, M=16, ef_construction=100, queried through the real server '
           f'(ef_search 100), {len(queries)} queries, {threads} threads, {args.builds} builds a side:')
     print(f'  this tool:                  {describe(tool)}')
-    others = [(name, values) for name, values in (('float32', float32), ('stored order', stored), ('Chroma', chroma))
-              if values]
+    others = [(name, values) for name, values in (('shuffled', shuffled), ('float32', float32), ('stored order', stored),
+                                                  ('Chroma', chroma)) if values]
     for name, values in others:
         print(f'  this tool, {name + ":":<16} {describe(values)}' if name != 'Chroma' else
               f'  Chroma\'s own ingest:        {describe(values)}')
     for name, other in others:
         print(f'  difference of means (tool − {name}) {statistics.mean(tool) - statistics.mean(other):+.4f}, '
               f'two-sided permutation p = {permutation_p(tool, other):.3f}')
-    if float32:
-        print(f'  paired by permutation (tool − float32, build i against build i): mean difference '
-              f'{statistics.mean(tool) - statistics.mean(float32):+.4f}, sign-flip p = {paired_p(tool, float32):.3f}')
+    for name, other in (('shuffled', shuffled), ('float32', float32)):
+        if other:
+            print(f'  paired by seed (tool − {name}, build i against build i): mean difference '
+                  f'{statistics.mean(tool) - statistics.mean(other):+.4f}, sign-flip p = {paired_p(tool, other):.3f}')
     print(f'  per build: tool {json.dumps(tool)}; ' + '; '.join(f'{name} {json.dumps(v)}' for name, v in others))
 
 

@@ -128,7 +128,9 @@ int RunMigrate(const cm::cli::Args& a) {
     dest.destination = a.to;
     dest.overwrite = a.overwrite;
     dest.threads = a.threads;
-    dest.insertion_order = a.insertion_order == "stored" ? cm::InsertionOrder::kStored : cm::InsertionOrder::kShuffled;
+    dest.insertion_order = a.insertion_order == "stored"     ? cm::InsertionOrder::kStored
+                           : a.insertion_order == "shuffled" ? cm::InsertionOrder::kShuffled
+                                                             : cm::InsertionOrder::kSpatial;
     if (a.insertion_seed) dest.insertion_seed = *a.insertion_seed;
     dest.fixed_point_build = a.build_arithmetic != "float32";
     dest.cancel = &g_cancel;

@@ -67,16 +67,17 @@ void AddEndpointOptions(CLI::App* app, Args* a, bool with_destination_policies) 
                 "directory's HNSW segment) indexes exactly the migrated records and would be reused");
   app->add_option("--threads", a->threads, "threads for the HNSW build (default: all cores)");
   app->add_option("--insertion-order", a->insertion_order,
-                  "order in which a graph that is built receives the records: shuffled (default; a random order over "
-                  "the whole collection, so recall does not depend on how the source is sorted) or stored (the "
-                  "source's order, building while reading: a little faster, but a source sorted by topic gives a "
-                  "markedly worse graph)")
-      ->check(CLI::IsMember({"shuffled", "stored"}));
+                  "order in which a graph that is built receives the records: spatial (default; a random tenth of "
+                  "the collection, then the rest grouped by where the vectors lie, which keeps the build in the CPU's "
+                  "cache), shuffled (a random order over the whole collection; like spatial, recall does not depend "
+                  "on how the source is sorted) or stored (the source's order, building while reading; a source "
+                  "sorted by topic gives a markedly worse graph)")
+      ->check(CLI::IsMember({"spatial", "shuffled", "stored"}));
   app->add_option("--insertion-seed", a->insertion_seed,
-                  "seed of the shuffled insertion order (default: a fixed one, so a re-run inserts in the same order; "
+                  "seed of the spatial or shuffled insertion order (default: a fixed one, so a re-run inserts in the same order; "
                   "another seed is another random order, e.g. to measure how recall varies between orders)");
   app->add_option("--build-arithmetic", a->build_arithmetic,
-                  "distances a graph that is built in the shuffled order is built with: fixed-point (default; int16 "
+                  "distances a graph that is built after the last record (spatial or shuffled order) is built with: fixed-point (default; int16 "
                   "copies of the vectors, which halves what the build reads, used when the collection's values fit "
                   "16 bits closely enough, else float32) or float32 (hnswlib's own float spaces). The segment holds "
                   "the exact float32 vectors either way")

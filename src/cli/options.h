@@ -35,7 +35,7 @@ struct Args {
   std::vector<std::string> renames, collections, exclude;
   std::string on_existing = "fail";
   std::string progress = "auto";
-  std::string insertion_order = "shuffled";
+  std::string insertion_order = "spatial";
   std::string build_arithmetic = "fixed-point";
   std::optional<uint64_t> insertion_seed;
   bool overwrite = false, quiet = false, resume = false, verify = false, rebuild_index = false;

@@ -152,8 +152,8 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
     size_t dim = cp.dimension.value_or(0);
     // SQLite: ids, metadata rows, the document twice (metadata + FTS content) plus the trigram
     // index (about 3x the text); HNSW: vector + 2M level-0 links + label + length per record;
-    // while the graph waits for the collection's last record (the default shuffled insertion
-    // order), its vectors once more in a temporary file beside it.
+    // while the graph waits for the collection's last record (the spatial and shuffled insertion
+    // orders), its vectors once more in a temporary file beside it.
     uint64_t sqlite = cp.would_migrate * 120 + cp.bytes_ids * 2 + cp.bytes_metadata * 2 + cp.bytes_documents * 5;
     uint64_t hnsw = cp.would_migrate * (dim * 4 + 32 * 4 + 4 + 8 + 4 + 16);
     uint64_t spill = cp.would_migrate * dim * 4;

@@ -2,8 +2,8 @@
 // (persist_dir_writer.h). Each record's SQLite rows go to the RowWriter's thread as it arrives.
 // Its vector, with a reused graph, is checked against the element it claims. Otherwise it waits
 // in the VectorSpill until Finish, which hands the whole collection in a random order to the
-// IndexFeeder's threads in chunks (insertion order kShuffled), or it goes in a chunk to those
-// threads at once, which build the graph meanwhile (kStored).
+// IndexFeeder's threads in chunks (insertion orders kSpatial and kShuffled), or it goes in a
+// chunk to those threads at once, which build the graph meanwhile (kStored).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -26,6 +26,7 @@
 #include "sinks/persist_dir_writer.h"
 #include "sinks/reused_graph.h"
 #include "sinks/row_writer.h"
+#include "sinks/spatial_order.h"
 #include "sinks/vector_spill.h"
 
 namespace cm {
@@ -131,20 +132,22 @@ Status CollectionWriter::Add(ConvertedRecord r) {
 
 Status CollectionWriter::Feed(uint64_t label, const float* vector) {
   const size_t dim = *spec_.dimension;
-  if (writer_->options_.insertion_order == InsertionOrder::kShuffled) {
+  const InsertionOrder order = writer_->options_.insertion_order;
+  if (order != InsertionOrder::kStored) {
     if (!spill_) {
       CM_ASSIGN_OR_RETURN(spill_, VectorSpill::Create(writer_->staging_, dim, fmt::format("collection \"{}\"", spec_.name)));
       if (writer_->options_.fixed_point_build) stats_ = std::make_unique<FixedPointStats>(dim);
+      if (order == InsertionOrder::kSpatial) spatial_ = std::make_unique<SpatialOrder>(dim, writer_->options_.insertion_seed, expected_);
     }
-    if (stats_) {
-      // As the graph will hold it.
+    if (stats_ || spatial_) {
+      const float* held = vector;  // as the graph will hold it
       if (spec_.hnsw.space == Space::kCosine) {
         normalized_.resize(dim);
         NormalizeForCosine(vector, dim, normalized_.data());
-        stats_->Add(normalized_.data());
-      } else {
-        stats_->Add(vector);
+        held = normalized_.data();
       }
+      if (stats_) stats_->Add(held);
+      if (spatial_) spatial_->Add(label, held);
     }
     return spill_->Put(label, vector);
   }
@@ -160,17 +163,23 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
   return chunk_labels_.size() == kChunkRows ? Flush() : Status::Ok();
 }
 
-Status CollectionWriter::FeedShuffled() {
+Status CollectionWriter::FeedSpilled() {
   if (count_ > UINT32_MAX) {
     return Status::Unsupported(fmt::format("collection \"{}\" has {} records; Chroma's labels are 32-bit", spec_.name, count_));
   }
   CM_RETURN_IF_ERROR(spill_->Flush());
   const size_t dim = *spec_.dimension;
-  CM_RETURN_IF_ERROR(CreateBuilder(dim, count_));
   std::vector<uint32_t> order(count_);
   std::iota(order.begin(), order.end(), uint32_t{1});
   std::mt19937_64 rng(writer_->options_.insertion_seed);
   std::shuffle(order.begin(), order.end(), rng);
+  if (spatial_) {
+    // Twice as many streams as graph threads: the chunks in flight are then never neighbours.
+    const size_t threads = writer_->feeder_->threads();
+    spatial_->Arrange(&order, SpatialOrder::HeadOf(order.size()), threads > 1 ? 2 * threads : 1, kChunkRows);
+    spatial_.reset();  // its keys are spent: freed before the graph takes its memory
+  }
+  CM_RETURN_IF_ERROR(CreateBuilder(dim, count_));
   const auto& progress = writer_->options_.progress;
   auto report_at = std::chrono::steady_clock::now() + kProgressEvery;
   for (size_t i = 0; i < order.size(); i += kChunkRows) {
@@ -277,7 +286,7 @@ Status CollectionWriter::FinishGraph() {
                                                 reused_->size(), reused_->claimed(), count_)));
   }
   if (!reused_) {
-    if (spill_) CM_RETURN_IF_ERROR(FeedShuffled().WithContext(fmt::format("collection \"{}\"", spec_.name)));
+    if (spill_) CM_RETURN_IF_ERROR(FeedSpilled().WithContext(fmt::format("collection \"{}\"", spec_.name)));
     CM_RETURN_IF_ERROR(Flush());
     // The graph lags behind the rows by at most the feeder's queue: wait for it.
     const auto& progress = writer_->options_.progress;

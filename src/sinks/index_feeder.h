@@ -39,6 +39,8 @@ class IndexFeeder {
   IndexFeeder(const IndexFeeder&) = delete;
   IndexFeeder& operator=(const IndexFeeder&) = delete;
 
+  size_t threads() const { return workers_.size(); }
+
   // Queues a chunk; blocks while the queue is full.
   Status Submit(Chunk chunk);
   // Waits until every queued chunk has been inserted (or failed).

@@ -16,9 +16,10 @@
 // Streaming: BeginCollection returns a CollectionWriter; each Add hands the record's SQLite rows
 // to the row-writer thread (RowWriter) through a bounded queue. Its vector goes, by insertion
 // order, either to an unlinked file (VectorSpill) from which the HNSW builder threads
-// (IndexFeeder) take the whole collection in a random order at Finish, or straight to those
-// threads through a bounded queue. Memory is the graph plus those queues (and 4 bytes per record
-// for the permutation). Several
+// (IndexFeeder) take the whole collection at Finish in the order InsertionOrder picks, or
+// straight to those threads through a bounded queue. Memory is the graph plus those queues (and
+// 4 bytes per record for the order; the spatial order's keys, 64 bytes per record, are freed
+// before the graph is allocated). Several
 // collections may be open at once (legacy sources interleave them); seq ids are allocated in
 // Add order across all of them.
 //
@@ -46,6 +47,9 @@ enum class InsertionOrder {
   // not depend on how the source happens to be sorted: on records stored topic by topic, the
   // source's order gives recall@10 of about 0.8, a random order about 0.99 (README).
   kShuffled,
+  // After the last record too: a seeded random tenth of the collection, then the rest grouped by
+  // where the vectors lie (spatial_order.h), which keeps what the build reads in cache.
+  kSpatial,
   // The source's order, while it is read: reading and building overlap, which is a little faster.
   kStored,
 };
@@ -56,12 +60,13 @@ struct PersistDirWriterOptions {
   std::string destination;
   bool overwrite = false;
   size_t threads = 0;  // 0 = all cores
-  InsertionOrder insertion_order = InsertionOrder::kShuffled;
-  // Seeds kShuffled's permutation: the same seed inserts the same records in the same order.
+  InsertionOrder insertion_order = InsertionOrder::kSpatial;
+  // Seeds kShuffled's and kSpatial's orders: the same seed inserts the same records in the same order.
   uint64_t insertion_seed = kDefaultInsertionSeed;
-  // A graph built in the shuffled order is built on int16 fixed-point copies of the vectors
-  // when the collection's values allow it (formats/hnsw/fixed_point.h); false: float32 always.
-  // The segment holds the exact float32 vectors either way.
+  // A graph built after the last record (spatial or shuffled order) is built on int16
+  // fixed-point copies of the vectors when the collection's values allow it
+  // (formats/hnsw/fixed_point.h); false: float32 always. The segment holds the exact float32
+  // vectors either way.
   bool fixed_point_build = true;
   std::string schema_release = "1.0.0";
   const std::atomic<bool>* cancel = nullptr;  // set → the current collection stops, Commit never happens
@@ -85,6 +90,7 @@ class HnswBuilder;
 class ReusedGraph;
 class VectorSpill;
 class FixedPointStats;
+class SpatialOrder;
 class RowWriter;
 class PersistDirWriter;
 
@@ -115,7 +121,7 @@ class CollectionWriter {
   CollectionWriter(PersistDirWriter* writer, CollectionSpec spec, uint64_t expected);
   Status Start();
   Status Feed(uint64_t label, const float* vector);  // to the spill, or to the graph's threads
-  Status FeedShuffled();                            // the spill to the graph's threads, shuffled
+  Status FeedSpilled();                             // the spill to the graph's threads, in the chosen order
   Status Flush();
   Status FinishGraph();  // waits for the build (or settles the reused graph) and writes the folder
   Status WriteSegmentFolder();
@@ -130,8 +136,9 @@ class CollectionWriter {
   uint64_t count_ = 0;
   std::unique_ptr<HnswBuilder> builder_;
   std::unique_ptr<ReusedGraph> reused_;
-  std::unique_ptr<VectorSpill> spill_;  // insertion order kShuffled: the vectors until Finish
+  std::unique_ptr<VectorSpill> spill_;  // insertion order kShuffled or kSpatial: the vectors until Finish
   std::unique_ptr<FixedPointStats> stats_;  // of the spilled vectors, for a fixed-point build
+  std::unique_ptr<SpatialOrder> spatial_;   // insertion order kSpatial: the keys of the spilled vectors
   std::vector<float> normalized_;           // scratch for stats_ (cosine)
   std::atomic<uint64_t> inserted_{0};
   std::vector<std::string> ids_;  // by label - 1, for the pickle
@@ -150,7 +157,7 @@ class PersistDirWriter {
   const std::string& staging_dir() const { return staging_; }
   // Writes the collection's rows (failing early on a name taken in its database) and returns
   // its writer. `expected_records` sizes a graph built in the stored order (0 = unknown; it grows
-  // as needed); a shuffled build knows the count, since it starts after the last record.
+  // as needed); a spatial or shuffled build knows the count, since it starts after the last record.
   Result<std::unique_ptr<CollectionWriter>> BeginCollection(const CollectionSpec& spec, uint64_t expected_records);
   // Creates a tenant (and a database in it, unless `database` is empty) that may hold no
   // collection; nothing when it exists already.

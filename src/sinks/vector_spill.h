@@ -1,10 +1,10 @@
 // VectorSpill: one collection's vectors, by label, in an unlinked file inside the staging
 // directory (so on the destination's file system, which needs room for the graph anyway).
 //
-// It lets the graph be built after the collection's last record, in a random order over the
-// whole collection (CollectionWriter, insertion order), with 4 bytes of memory per record
-// instead of the vectors themselves: the file is read back from the page cache, row by row, in
-// the order of the permutation.
+// It lets the graph be built after the collection's last record, in an order chosen over the
+// whole collection (CollectionWriter, insertion orders spatial and shuffled), with 4 bytes of
+// memory per record instead of the vectors themselves: the file is read back from the page
+// cache, row by row, in that order.
 //
 // Labels are 1..n; label L's vector lives at offset (L - 1) × dim × 4, so they may be put in
 // any order (consecutive labels are buffered and written together). One thread.

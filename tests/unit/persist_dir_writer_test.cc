@@ -20,6 +20,7 @@
 #include "formats/hnsw/segment_reader.h"
 #include "sinks/index_feeder.h"
 #include "sinks/persist_dir_writer.h"
+#include "sinks/spatial_order.h"
 #include "sources/modern_dir_source.h"
 #include "test_env.h"
 
@@ -46,8 +47,8 @@ PersistDirWriterOptions WriterOptions(const std::string& tag) {
   return o;
 }
 
-// Both insertion orders: shuffled (the vectors wait in the spill file until Finish) and stored
-// (they go to the graph as they come, which starts at 1024 elements and must grow).
+// Every insertion order: spatial and shuffled (the vectors wait in the spill file until Finish)
+// and stored (they go to the graph as they come, which starts at 1024 elements and must grow).
 class InterleavedCollections : public ::testing::TestWithParam<InsertionOrder> {};
 
 TEST_P(InterleavedCollections, ReadBackAsWritten) {
@@ -123,8 +124,12 @@ TEST_P(InterleavedCollections, ReadBackAsWritten) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PersistDirWriter, InterleavedCollections,
-                         ::testing::Values(InsertionOrder::kShuffled, InsertionOrder::kStored),
-                         [](const auto& p) { return p.param == InsertionOrder::kShuffled ? "Shuffled" : "Stored"; });
+                         ::testing::Values(InsertionOrder::kSpatial, InsertionOrder::kShuffled, InsertionOrder::kStored),
+                         [](const auto& p) {
+                           return p.param == InsertionOrder::kSpatial    ? "Spatial"
+                                  : p.param == InsertionOrder::kShuffled ? "Shuffled"
+                                                                         : "Stored";
+                         });
 
 // The order the graph received its vectors is visible in the written graph: hnswlib gives
 // slots in insertion order. One graph thread makes it exact.
@@ -159,7 +164,7 @@ std::vector<uint64_t> SlotLabels(InsertionOrder order, size_t n, const std::stri
   return labels;
 }
 
-TEST(PersistDirWriter, InsertionOrderShuffledIsASeededPermutationStoredIsTheSources) {
+TEST(PersistDirWriter, InsertionOrderShuffledIsASeededPermutationSpatialItsHeadThenGroupedStoredIsTheSources) {
   const size_t n = 3000;
   std::vector<uint64_t> identity(n);
   std::iota(identity.begin(), identity.end(), uint64_t{1});
@@ -181,6 +186,17 @@ TEST(PersistDirWriter, InsertionOrderShuffledIsASeededPermutationStoredIsTheSour
   EXPECT_NE(other, shuffled) << "another seed, another order";
   std::sort(other.begin(), other.end());
   EXPECT_EQ(other, identity);
+
+  // Spatial: the same permutation's first tenth, then the rest rearranged (spatial_order_test.cc
+  // checks how), each record once, the same again on a re-run.
+  std::vector<uint64_t> spatial = SlotLabels(InsertionOrder::kSpatial, n, "order-spatial");
+  ASSERT_EQ(spatial.size(), n);
+  const size_t head = SpatialOrder::HeadOf(n);
+  EXPECT_TRUE(std::equal(spatial.begin(), spatial.begin() + head, shuffled.begin())) << "the random head";
+  EXPECT_FALSE(std::equal(spatial.begin() + head, spatial.end(), shuffled.begin() + head)) << "the tail rearranged";
+  EXPECT_EQ(SlotLabels(InsertionOrder::kSpatial, n, "order-spatial-again"), spatial) << "a re-run inserts in the same order";
+  std::sort(spatial.begin(), spatial.end());
+  EXPECT_EQ(spatial, identity) << "every record exactly once";
 }
 
 // Rows are written on their own thread: a record the database refuses (an id added twice) fails
