@@ -158,14 +158,14 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
     uint64_t hnsw = cp.would_migrate * (dim * 4 + 32 * 4 + 4 + 8 + 4 + 16);
     uint64_t spill = cp.would_migrate * dim * 4;
     plan.estimated_bytes += sqlite + hnsw + spill;
-    // Fitted to bench/ on 2 cores (10k–100k × 384, 20,000 × 1536; about 2.5× low at a million,
-    // where the graph outgrows the caches): building the graph costs ~2.8e-8 CPU-seconds per
-    // record, dimension and level (log2 of the collection's size), spread over the cores, plus
-    // ~30 µs per record of reading and SQLite. Into a server, Chroma's ingest sets the pace
-    // (the tool reaches 0.9–1.0 of it): ~0.47 ms per record plus 0.17 µs per dimension.
+    // Fitted to bench/ on 2 cores at 640143e (the spatial insertion order; 10k–100k × 384 within
+    // 10 %, 20,000 × 1536 1.4× high): building the graph costs ~1.2e-8 CPU-seconds per record,
+    // dimension and level (log2 of the collection's size), spread over the cores, plus ~20 µs
+    // per record of reading and SQLite. Into a server, Chroma's ingest sets the pace (the tool
+    // reaches 0.9–1.0 of it): ~0.47 ms per record plus 0.17 µs per dimension.
     const double n = static_cast<double>(cp.would_migrate), d = static_cast<double>(dim);
     plan.estimated_seconds += to_server ? n * (4.7e-4 + 1.65e-7 * d)
-                                        : n * (2.8e-8 * d * std::log2(std::max(n, 2.0)) / cores + 3e-5);
+                                        : n * (1.2e-8 * d * std::log2(std::max(n, 2.0)) / cores + 2e-5);
   }
   std::map<std::string, uint64_t> per_key;
   for (const auto& cp : plan.collections) per_key[cp.key] = cp.records;
