@@ -1,9 +1,10 @@
 // CollectionWriter: one collection of a PersistDirWriter, written record by record
 // (persist_dir_writer.h). Each record's SQLite rows go to the RowWriter's thread as it arrives.
 // Its vector, with a reused graph, is checked against the element it claims. Otherwise it waits
-// in the VectorSpill until Finish, which hands the whole collection in a random order to the
-// IndexFeeder's threads in chunks (insertion orders kSpatial and kShuffled), or it goes in a
-// chunk to those threads at once, which build the graph meanwhile (kStored).
+// in the VectorSpill until Finish, which hands the whole collection to the IndexFeeder's
+// threads in chunks, in the spatial order (spatial_order.h) or a random one (insertion orders
+// kSpatial and kShuffled), or it goes in a chunk to those threads at once, which build the
+// graph meanwhile (kStored).
 #include <fmt/format.h>
 
 #include <algorithm>
