@@ -264,6 +264,7 @@ Result<MigrationReport> MigrateToPersistDir(Source& source, PersistDirWriterOpti
     cr.graph_reused = w.graph_reused;
     if (!w.graph_note.empty()) cr.graph_note = w.graph_note;
     cr.graph_arithmetic = w.graph_arithmetic;
+    cr.graph_order = w.graph_order;
     report.records_migrated += w.records;
     t.writer.reset();
   }
@@ -300,6 +301,7 @@ std::string ReportJson(const MigrationReport& r) {
         {"graph_note", JsonStringOrNull(c.graph_note)},
         {"graph_source", JsonStringOrNull(c.graph_source)},
         {"graph_arithmetic", JsonStringOrNull(c.graph_arithmetic)},
+        {"graph_order", JsonStringOrNull(c.graph_order)},
     }));
   }
   return ToJson(Value::MakeObject({

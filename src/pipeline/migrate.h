@@ -46,6 +46,7 @@ struct CollectionReport {
   std::string graph_note;     // why the source's graph was not adopted (empty: none offered, or adopted)
   std::string graph_source;   // where an offered graph came from: "index/" or "the source's HNSW segment"
   std::string graph_arithmetic;  // a built graph's distances (WrittenCollection::graph_arithmetic)
+  std::string graph_order;       // a built graph's insertion order (WrittenCollection::graph_order)
 };
 
 struct MigrationReport {

@@ -202,6 +202,10 @@ Status CollectionWriter::CreateBuilder(size_t dim, uint64_t capacity) {
   o.space = spec_.hnsw.space;
   o.max_neighbors = static_cast<size_t>(spec_.hnsw.max_neighbors);
   o.ef_construction = static_cast<size_t>(spec_.hnsw.ef_construction);
+  const InsertionOrder order = writer_->options_.insertion_order;
+  w_.graph_order = order == InsertionOrder::kStored ? "stored"
+                   : fmt::format("{}, seed {}", order == InsertionOrder::kSpatial ? "spatial" : "shuffled",
+                                 writer_->options_.insertion_seed);
   w_.graph_arithmetic = "float32";
   if (!writer_->options_.fixed_point_build) {
     w_.graph_arithmetic += ": --build-arithmetic float32";

@@ -83,6 +83,7 @@ struct WrittenCollection {
   bool graph_reused = false;  // the legacy graph was adopted (reused_graph.h)
   std::string graph_note;     // why an offered graph was not adopted after all
   std::string graph_arithmetic;  // a built graph's distances: "int16 fixed point" or "float32[: why]"
+  std::string graph_order;       // a built graph's insertion order: "spatial, seed N", "shuffled, seed N" or "stored"
 };
 
 class IndexFeeder;

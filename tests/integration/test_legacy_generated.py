@@ -136,9 +136,12 @@ class LegacyGenerated(unittest.TestCase):
             with self.subTest(args=args):
                 out, want = self.migrate_and_check(src, *args)
                 with open(out + '.json') as f:
-                    arithmetic = {c['name']: c['graph_arithmetic'] for c in json.load(f)['collections']}
+                    collections = json.load(f)['collections']
+                arithmetic = {c['name']: c['graph_arithmetic'] for c in collections}
                 for space in ('l2', 'cosine', 'ip'):
                     self.assertEqual(arithmetic[f'clustered-{space}'], want_arithmetic)
+                # Every graph here is built, in the default order with the default seed.
+                self.assertEqual({c['graph_order'] for c in collections}, {'spatial, seed 109300247653729'})
                 self.assertTrue(arithmetic['offset-l2'].startswith('float32: '), arithmetic)
                 if not args:
                     self.assertIn('spread', arithmetic['offset-l2'])

@@ -125,11 +125,12 @@ class ModernGraphReuse(unittest.TestCase):
             c = report[name]
             self.assertEqual(c['graph_source'], "the source's HNSW segment", name)
             if name in REUSED:
-                self.assertEqual((c['graph'], c['graph_note']), ('reused', None), name)
+                self.assertEqual((c['graph'], c['graph_note'], c['graph_order']), ('reused', None, None), name)
                 self.assertIn(f'{name} ', p.stdout)
             else:
                 self.assertEqual(c['graph'], 'built', name)
                 self.assertIn('not reused: ', c['graph_note'])
+                self.assertTrue(c['graph_order'].startswith('spatial, seed '), c['graph_order'])
         self.assertIn('vector differs', report['tail_update']['graph_note'])
         self.assertIn('holds 3000 live elements (0 deleted) but the collection has 2998 records', report['tail_delete']['graph_note'])
         self.assertIn("graph reused from the source's HNSW segment", p.stdout)

@@ -88,6 +88,12 @@ TEST_P(InterleavedCollections, ReadBackAsWritten) {
   ASSERT_TRUE(wb.ok()) << wb.status().ToString();
   EXPECT_EQ(wa->records, na);
   EXPECT_EQ(wb->records, nb);
+  const std::string seed = ", seed " + std::to_string(kDefaultInsertionSeed);
+  const std::string want_order = GetParam() == InsertionOrder::kSpatial    ? "spatial" + seed
+                                 : GetParam() == InsertionOrder::kShuffled ? "shuffled" + seed
+                                                                           : "stored";
+  EXPECT_EQ(wa->graph_order, want_order);
+  EXPECT_EQ(wb->graph_order, want_order);
   ca->reset();
   cb->reset();
   ASSERT_TRUE((*w)->Commit().ok());
