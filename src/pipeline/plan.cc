@@ -159,9 +159,9 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
     uint64_t spill = cp.would_migrate * dim * 4;
     plan.estimated_bytes += sqlite + hnsw + spill;
     // Fitted to bench/ on 2 cores at 640143e (the spatial insertion order; 10k–100k × 384 within
-    // 10 %, 20,000 × 1536 1.4× high, a million × 384 2.1× low: 66 s against 141.71 s): building the graph costs ~1.2e-8 CPU-seconds per record,
-    // dimension and level (log2 of the collection's size), spread over the cores, plus ~20 µs
-    // per record of reading and SQLite. Into a server, Chroma's ingest sets the pace (the tool
+    // 10 %, 20,000 × 1536 1.4× high, a million × 384 2.1× low: 66 s against 141.71 s): building
+    // the graph costs ~1.2e-8 CPU-seconds per record, dimension and level (log2 of the
+    // collection's size), spread over the cores, plus ~20 µs per record of reading and SQLite. Into a server, Chroma's ingest sets the pace (the tool
     // reaches 0.9–1.0 of it): ~0.47 ms per record plus 0.17 µs per dimension.
     const double n = static_cast<double>(cp.would_migrate), d = static_cast<double>(dim);
     plan.estimated_seconds += to_server ? n * (4.7e-4 + 1.65e-7 * d)

@@ -140,7 +140,7 @@ class CollectionWriter {
   std::unique_ptr<VectorSpill> spill_;  // insertion order kShuffled or kSpatial: the vectors until Finish
   std::unique_ptr<FixedPointStats> stats_;  // of the spilled vectors, for a fixed-point build
   std::unique_ptr<SpatialOrder> spatial_;   // insertion order kSpatial: the keys of the spilled vectors
-  std::vector<float> normalized_;           // scratch for stats_ (cosine)
+  std::vector<float> normalized_;           // scratch for stats_ and spatial_ (cosine)
   std::atomic<uint64_t> inserted_{0};
   std::vector<std::string> ids_;  // by label - 1, for the pickle
   std::vector<uint64_t> chunk_labels_;

@@ -15,7 +15,7 @@ SpatialOrder::SpatialOrder(size_t dim, uint64_t seed, size_t expected) : dim_(di
 
 void SpatialOrder::Add(uint64_t label, const float* vector) {
   const size_t at = (label - 1) * kDirections;
-  if (projections_.size() < at + kDirections) projections_.resize(std::max(at + kDirections, projections_.size() * 2));
+  if (projections_.size() < at + kDirections) projections_.resize(at + kDirections);  // grows geometrically
   std::array<float, kDirections> p{};
   for (size_t d = 0; d < dim_; ++d) {
     const float x = vector[d];
