@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "test_env.h"
 
@@ -58,20 +59,21 @@ TEST(DirectWrite, FilledBytesArriveWhole) {
   }
 }
 
-// A fill that fails is returned as it is, and no partial file is left behind.
+// A fill that fails is returned as it is, and no partial file is left behind: at once, after the
+// first chunk was written, and while the second chunk's write is in flight on the writer thread.
 TEST(DirectWrite, AFailedFillLeavesNoFile) {
   const std::string dir = test::MakeTempDir("direct-write-fill-fails");
-  for (size_t n : {size_t{1000}, (size_t{21} << 20) + 123}) {
-    SCOPED_TRACE(n);
-    std::string path = dir + "/f" + std::to_string(n);
-    // The small file fails at once, the large one after its first chunk was written.
-    Status s = WriteAroundCache(path, n, [n](size_t off, char* dst, size_t len) {
-      if (off > 0 || n < 2000) return Status::IoError(fmt::format("source: cannot read at {}", off));
+  const size_t big = (size_t{21} << 20) + 123;
+  for (auto [n, fail_at] : {std::pair{size_t{1000}, size_t{0}}, std::pair{big, size_t{8} << 20}, std::pair{big, size_t{16} << 20}}) {
+    SCOPED_TRACE(testing::Message() << n << " bytes, failing at " << fail_at);
+    std::string path = dir + "/f" + std::to_string(n) + "-" + std::to_string(fail_at);
+    Status s = WriteAroundCache(path, n, [fail_at](size_t off, char* dst, size_t len) {
+      if (off >= fail_at) return Status::IoError(fmt::format("source: cannot read at {}", off));
       std::memset(dst, 1, len);
       return Status::Ok();
     });
     ASSERT_FALSE(s.ok());
-    EXPECT_NE(s.message().find("source: cannot read at"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(fmt::format("source: cannot read at {}", fail_at)), std::string::npos) << s.message();
     EXPECT_FALSE(std::filesystem::exists(path));
   }
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "formats/hnsw/cosine.h"
 #include "formats/hnsw/fixed_point.h"
@@ -49,8 +50,8 @@ class FixedPointSpace final : public hnswlib::SpaceInterface<float> {
   bool l2_;
 };
 
-// Elements made per exact_vectors call while data_level0.bin is written.
-constexpr size_t kWriteBatch = 1024;
+// Elements of data_level0.bin made on two threads from this many per chunk.
+constexpr size_t kParallelFillElements = 256;
 
 class HnswIndexImpl final : public HnswIndex {
  public:
@@ -188,34 +189,51 @@ class HnswIndexImpl final : public HnswIndex {
   }
 
   // Bytes [offset, offset + len) of a float32 data_level0.bin laid out by `h`, from the
-  // fixed-point graph's links and labels and the exact vectors.
+  // fixed-point graph's links and labels and the exact vectors. The elements wholly inside are
+  // made in place, half of them on a second thread when there are many; the (at most two) that
+  // the range's edges cut go through a buffer.
   Status FillFloatLevel0(const HnswHeader& h, size_t offset, char* dst, size_t len) const {
-    const auto& ix = *index_;
-    const size_t element = h.size_data_per_element, n = ix.cur_element_count;
+    if (!exact_vectors_) return Status::Internal("a fixed-point HNSW graph was written without its exact vectors");
+    const size_t element = h.size_data_per_element, n = index_->cur_element_count;
     const size_t first = offset / element, end = std::min(n, (offset + len + element - 1) / element);
-    std::vector<uint64_t> labels;
-    std::vector<float> vectors;
-    std::vector<char> bytes(element);
-    for (size_t batch = first; batch < end; batch += kWriteBatch) {
-      const size_t count = std::min(kWriteBatch, end - batch);
-      labels.resize(count);
-      for (size_t i = 0; i < count; ++i) labels[i] = ix.getExternalLabel(static_cast<hnswlib::tableint>(batch + i));
-      vectors.resize(count * dim_);
-      if (!exact_vectors_) return Status::Internal("a fixed-point HNSW graph was written without its exact vectors");
-      CM_RETURN_IF_ERROR(exact_vectors_(labels.data(), count, vectors.data()));
-      for (size_t i = 0; i < count; ++i) {
-        const size_t e = batch + i;
-        float* v = vectors.data() + i * dim_;
-        if (space_kind_ == Space::kCosine) NormalizeForCosine(v, dim_, v);
-        std::memcpy(bytes.data(), ix.data_level0_memory_ + e * ix.size_data_per_element_, ix.size_links_level0_);
-        std::memcpy(bytes.data() + h.offset_data, v, dim_ * sizeof(float));
-        const hnswlib::labeltype label = labels[i];
-        std::memcpy(bytes.data() + h.label_offset, &label, sizeof label);
-        // The part of element e inside [offset, offset + len).
-        const size_t from = std::max(offset, e * element), to = std::min(offset + len, (e + 1) * element);
-        std::memcpy(dst + (from - offset), bytes.data() + (from - e * element), to - from);
-      }
+    if (first >= end) return Status::Ok();
+    // Whole elements: [whole_first, whole_end).
+    const size_t whole_first = first * element >= offset ? first : first + 1;
+    const size_t whole_end = std::max(whole_first, std::min(end, (offset + len) / element));
+    for (size_t e : {first, end - 1}) {
+      if (e >= whole_first && e < whole_end) continue;
+      std::vector<char> bytes(element);
+      CM_RETURN_IF_ERROR(MakeFloatElement(h, e, bytes.data()));
+      const size_t from = std::max(offset, e * element), to = std::min(offset + len, (e + 1) * element);
+      std::memcpy(dst + (from - offset), bytes.data() + (from - e * element), to - from);
+      if (first == end - 1) break;
     }
+    auto make = [&](size_t from, size_t to) {
+      for (size_t e = from; e < to; ++e) CM_RETURN_IF_ERROR(MakeFloatElement(h, e, dst + (e * element - offset)));
+      return Status::Ok();
+    };
+    const size_t count = whole_end - whole_first;
+    if (count < kParallelFillElements) return make(whole_first, whole_end);
+    const size_t mid = whole_first + count / 2;
+    Status second;
+    std::thread helper([&] { second = make(mid, whole_end); });
+    Status own = make(whole_first, mid);
+    helper.join();
+    CM_RETURN_IF_ERROR(own);
+    return second;
+  }
+
+  // Element e of a float32 data_level0.bin laid out by `h`, at `out`: its links, its exact
+  // vector (normalized for cosine, as hnswlib stores it), its label.
+  Status MakeFloatElement(const HnswHeader& h, size_t e, char* out) const {
+    const auto& ix = *index_;
+    const hnswlib::labeltype label = ix.getExternalLabel(static_cast<hnswlib::tableint>(e));
+    std::memcpy(out, ix.data_level0_memory_ + e * ix.size_data_per_element_, ix.size_links_level0_);
+    const uint64_t wanted = label;
+    float* v = reinterpret_cast<float*>(out + h.offset_data);
+    CM_RETURN_IF_ERROR(exact_vectors_(&wanted, 1, v));
+    if (space_kind_ == Space::kCosine) NormalizeForCosine(v, dim_, v);
+    std::memcpy(out + h.label_offset, &label, sizeof label);
     return Status::Ok();
   }
 
