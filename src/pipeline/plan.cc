@@ -145,6 +145,7 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
   }
   const bool to_server = destination.rfind("http://", 0) == 0 || destination.rfind("https://", 0) == 0;
   const double cores = std::max(1u, std::thread::hardware_concurrency());
+  plan.estimate_builds_graphs = !to_server;
   for (auto& cp : plan.collections) {
     for (const auto& [code, a] : cp.rejects) plan.would_reject += a.count;
     plan.would_migrate += cp.would_migrate;
@@ -158,14 +159,21 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
     uint64_t hnsw = cp.would_migrate * (dim * 4 + 32 * 4 + 4 + 8 + 4 + 16);
     uint64_t spill = cp.would_migrate * dim * 4;
     plan.estimated_bytes += sqlite + hnsw + spill;
-    // Fitted to bench/ on 2 cores at 640143e (the spatial insertion order; 10k–100k × 384 within
-    // 10 %, 20,000 × 1536 1.4× high, a million × 384 2.1× low: 66 s against 141.71 s): building
-    // the graph costs ~1.2e-8 CPU-seconds per record, dimension and level (log2 of the
-    // collection's size), spread over the cores, plus ~20 µs per record of reading and SQLite. Into a server, Chroma's ingest sets the pace (the tool
-    // reaches 0.9–1.0 of it): ~0.47 ms per record plus 0.17 µs per dimension.
+    // Fitted to bench/ on 2 cores at 640143e (the spatial insertion order, the fixed-point
+    // build; within 10 % at 10k and 100k × 384, 1.3× high at 20,000 × 1536 and 1.14× at a
+    // million × 384): building the graph costs ~1e-8 CPU-seconds per record, dimension and level
+    // (log2 of the collection's size) while the graph (2 bytes per dimension plus 136 of links
+    // and label per record) fits in the last-level cache, and 10 % more per further cache's
+    // worth, as more of what an insertion compares comes from memory (3.7× at a million × 384);
+    // spread over the cores, plus ~20 µs per record of reading and SQLite. Into a server,
+    // Chroma's ingest sets the pace (the tool reaches 0.9–1.0 of it): ~0.47 ms per record plus
+    // 0.17 µs per dimension.
     const double n = static_cast<double>(cp.would_migrate), d = static_cast<double>(dim);
-    plan.estimated_seconds += to_server ? n * (4.7e-4 + 1.65e-7 * d)
-                                        : n * (1.2e-8 * d * std::log2(std::max(n, 2.0)) / cores + 2e-5);
+    const double cache_bytes = 32.0 * (1 << 20);  // this machine's L3 (sysconf misreports it in VMs)
+    const double over_cache = std::max(0.0, n * (2 * d + 136) / cache_bytes - 1);
+    plan.estimated_seconds +=
+        to_server ? n * (4.7e-4 + 1.65e-7 * d)
+                  : n * (1e-8 * d * std::log2(std::max(n, 2.0)) * (1 + 0.1 * over_cache) / cores + 2e-5);
   }
   std::map<std::string, uint64_t> per_key;
   for (const auto& cp : plan.collections) per_key[cp.key] = cp.records;
@@ -225,8 +233,11 @@ std::string PlanText(const PlanReport& p) {
     o += "\nDestination problems:\n";
     for (const auto& n : p.destination_problems) o += "  " + n + "\n";
   }
-  o += fmt::format("\nEstimate: about {:.0f} MiB of disk at the peak, about {:.0f} s on this machine.\n",
-                   static_cast<double>(p.estimated_bytes) / (1 << 20), p.estimated_seconds + 0.5);
+  o += fmt::format("\nEstimate: about {:.0f} MiB of disk at the peak, about {:.0f} s on this machine{}.\n",
+                   static_cast<double>(p.estimated_bytes) / (1 << 20), p.estimated_seconds + 0.5,
+                   p.estimate_builds_graphs ? " if every graph is built (a graph reused from the source takes a "
+                                              "fraction of that)"
+                                            : "");
   o += p.ok() ? "Nothing stops this migration.\n" : "Fix the problems above before migrating.\n";
   return o;
 }

@@ -46,6 +46,7 @@ struct PlanReport {
   uint64_t records = 0, would_migrate = 0, would_reject = 0;
   uint64_t estimated_bytes = 0;
   double estimated_seconds = 0;
+  bool estimate_builds_graphs = false;  // into a persist directory: the time of building every graph
   bool ok() const;  // nothing that would stop the migration
 };
 
