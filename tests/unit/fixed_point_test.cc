@@ -31,7 +31,7 @@ int64_t L2Sq64(const int16_t* a, const int16_t* b, size_t dim) {
 // the contract allows (every sum within int32).
 TEST(FixedPoint, KernelsAreExact) {
   std::mt19937 rng(5);
-  for (size_t dim : {1, 7, 15, 16, 17, 31, 32, 33, 384, 1537}) {
+  for (size_t dim : {1, 7, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 96, 111, 127, 384, 1536, 1537}) {
     const int range = std::min(16383, static_cast<int>(std::sqrt(2147483647.0 / (4.0 * static_cast<double>(dim)))));
     std::uniform_int_distribution<int> value(-range, range);
     std::vector<int16_t> a(dim), b(dim);
@@ -119,6 +119,31 @@ TEST(FixedPoint, UnitVectorsGetAFineScale) {
   EXPECT_LT(*scale, 46341.0f);
 }
 
+// The copy is each component times the scale rounded as std::lrint rounds it (to the nearest,
+// ties to even), whichever path makes it: ties, both signs, the largest magnitudes, every tail.
+TEST(FixedPoint, QuantizingRoundsAsLrint) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> any(-1.0f, 1.0f);
+  for (size_t dim : {1, 7, 8, 9, 15, 16, 17, 384, 1537}) {
+    for (float scale : {32766.0f, 1024.0f, 3.5f}) {
+      std::vector<float> v(dim);
+      for (size_t j = 0; j < dim; ++j) {
+        switch (j % 4) {
+          case 0: v[j] = any(rng); break;
+          case 1: v[j] = (std::floor(any(rng) * 100.0f) + 0.5f) / scale; break;  // a tie, when exact
+          case 2: v[j] = (j % 8 == 2 ? 1.0f : -1.0f); break;                       // ±scale itself
+          default: v[j] = -0.5f / scale; break;                                   // -0.5: rounds to -0
+        }
+      }
+      std::vector<int16_t> got(dim);
+      QuantizeFixedPoint(v.data(), dim, scale, got.data());
+      for (size_t j = 0; j < dim; ++j) {
+        ASSERT_EQ(got[j], static_cast<int16_t>(std::lrint(v[j] * scale))) << "dim " << dim << " scale " << scale << " j " << j;
+      }
+    }
+  }
+}
+
 TEST(FixedPoint, LeavesUnsuitedCollectionsToFloat32) {
   const size_t dim = 8;
   FixedPointStats none(dim);
@@ -134,6 +159,18 @@ TEST(FixedPoint, LeavesUnsuitedCollectionsToFloat32) {
   v[3] = std::numeric_limits<float>::quiet_NaN();
   nan.Add(v.data());
   EXPECT_FALSE(nan.Scale(Space::kIp).has_value()) << "a NaN component";
+
+  // The same far into a long vector, where the components are checked eight or more at a time.
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                    -std::numeric_limits<float>::infinity()}) {
+    FixedPointStats wide(384);
+    std::vector<float> w(384);
+    for (size_t j = 0; j < w.size(); ++j) w[j] = 0.01f * static_cast<float>(j % 7) - 0.03f;
+    wide.Add(w.data());
+    w[299] = bad;
+    wide.Add(w.data());
+    EXPECT_FALSE(wide.Scale(Space::kCosine).has_value()) << "component 299 of 384 is " << bad;
+  }
 
   // A large common offset and a tiny spread: the step (offset / 16383) dwarfs the differences.
   FixedPointStats offset(dim);

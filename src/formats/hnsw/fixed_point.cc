@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -29,14 +30,22 @@ int32_t HorizontalSum(__m256i v) {
 }  // namespace
 
 void FixedPointStats::Add(const float* v) {
+  // The squared norm in one chain of double additions, in order (what the scale is computed
+  // from stays the same bit for bit); the rest in a loop the compiler vectorizes. A component is
+  // finite when its magnitude is at most FLT_MAX (false for NaN and ±inf).
   double norm_sq = 0;
+  for (size_t j = 0; j < dim_; ++j) norm_sq += static_cast<double>(v[j]) * v[j];
+  float max_abs = 0;
+  bool finite = true;
+  double* sum = sum_.data();
   for (size_t j = 0; j < dim_; ++j) {
-    double x = v[j];
-    if (!std::isfinite(x)) finite_ = false;
-    max_abs_ = std::max(max_abs_, std::fabs(x));
-    norm_sq += x * x;
-    sum_[j] += x;
+    const float a = std::fabs(v[j]);
+    finite &= a <= std::numeric_limits<float>::max();
+    max_abs = std::max(max_abs, a);
+    sum[j] += v[j];
   }
+  finite_ = finite_ && finite;
+  max_abs_ = std::max(max_abs_, static_cast<double>(max_abs));
   max_norm_sq_ = std::max(max_norm_sq_, norm_sq);
   sum_sq_ += norm_sq;
   ++count_;
@@ -66,7 +75,18 @@ std::optional<float> FixedPointStats::Scale(Space space) const {
 }
 
 void QuantizeFixedPoint(const float* v, size_t dim, float scale, int16_t* out) {
-  for (size_t j = 0; j < dim; ++j) out[j] = static_cast<int16_t>(std::lrint(v[j] * scale));
+  size_t j = 0;
+#if defined(__AVX2__)
+  // Eight at a time: the float product rounded to the nearest integer, ties to even (the
+  // default rounding mode, as std::lrint), narrowed to int16 (the scale keeps it in range).
+  const __m256 s = _mm256_set1_ps(scale);
+  for (; j + 8 <= dim; j += 8) {
+    __m256i rounded = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(v + j), s));
+    __m128i narrowed = _mm_packs_epi32(_mm256_castsi256_si128(rounded), _mm256_extracti128_si256(rounded, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + j), narrowed);
+  }
+#endif
+  for (; j < dim; ++j) out[j] = static_cast<int16_t>(std::lrint(v[j] * scale));
 }
 
 namespace {
