@@ -28,6 +28,7 @@
 #include "sinks/reused_graph.h"
 #include "sinks/row_writer.h"
 #include "sinks/spatial_order.h"
+#include "sinks/vector_intake.h"
 #include "sinks/vector_spill.h"
 
 namespace cm {
@@ -54,7 +55,9 @@ void CollectionWriter::ReuseGraph(std::unique_ptr<ReusedGraph> graph) {
 }
 
 CollectionWriter::~CollectionWriter() {
-  // Chunks in flight point at builder_, queued rows at this writer's strings: let them finish.
+  // Chunks in flight point at builder_ or at this writer (intake), queued rows at this writer's
+  // strings: let them finish.
+  if (spill_) (void)writer_->intake_->Drain();
   if (builder_) (void)writer_->feeder_->Drain();
   (void)writer_->OwnDb();
 }
@@ -139,18 +142,11 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
       CM_ASSIGN_OR_RETURN(spill_, VectorSpill::Create(writer_->staging_, dim, fmt::format("collection \"{}\"", spec_.name)));
       if (writer_->options_.fixed_point_build) stats_ = std::make_unique<FixedPointStats>(dim);
       if (order == InsertionOrder::kSpatial) spatial_ = std::make_unique<SpatialOrder>(dim, writer_->options_.insertion_seed, expected_);
+      intake_ = [this](const uint64_t* labels, const float* vectors, size_t n) { return Intake(labels, vectors, n); };
     }
-    if (stats_ || spatial_) {
-      const float* held = vector;  // as the graph will hold it
-      if (spec_.hnsw.space == Space::kCosine) {
-        normalized_.resize(dim);
-        NormalizeForCosine(vector, dim, normalized_.data());
-        held = normalized_.data();
-      }
-      if (stats_) stats_->Add(held);
-      if (spatial_) spatial_->Add(label, held);
-    }
-    return spill_->Put(label, vector);
+    intake_labels_.push_back(label);
+    intake_vectors_.insert(intake_vectors_.end(), vector, vector + dim);
+    return intake_labels_.size() == kChunkRows ? FlushIntake() : Status::Ok();
   }
   if (!builder_) CM_RETURN_IF_ERROR(CreateBuilder(dim, std::max(expected_ ? expected_ : kInitialCapacity, label)));
   if (label > builder_->capacity()) {
@@ -164,7 +160,36 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
   return chunk_labels_.size() == kChunkRows ? Flush() : Status::Ok();
 }
 
+Status CollectionWriter::FlushIntake() {
+  if (intake_labels_.empty()) return Status::Ok();
+  Status s = writer_->intake_->Submit(&intake_, std::move(intake_labels_), std::move(intake_vectors_));
+  intake_labels_.clear();
+  intake_vectors_.clear();
+  return s.WithContext(fmt::format("collection \"{}\"", spec_.name));
+}
+
+Status CollectionWriter::Intake(const uint64_t* labels, const float* vectors, size_t n) {
+  const size_t dim = *spec_.dimension;
+  for (size_t i = 0; i < n; ++i) {
+    const float* vector = vectors + i * dim;
+    if (stats_ || spatial_) {
+      const float* held = vector;  // as the graph will hold it
+      if (spec_.hnsw.space == Space::kCosine) {
+        normalized_.resize(dim);
+        NormalizeForCosine(vector, dim, normalized_.data());
+        held = normalized_.data();
+      }
+      if (stats_) stats_->Add(held);
+      if (spatial_) spatial_->Add(labels[i], held);
+    }
+    CM_RETURN_IF_ERROR(spill_->Put(labels[i], vector));
+  }
+  return Status::Ok();
+}
+
 Status CollectionWriter::FeedSpilled() {
+  CM_RETURN_IF_ERROR(FlushIntake());
+  CM_RETURN_IF_ERROR(writer_->intake_->Drain());
   if (count_ > UINT32_MAX) {
     return Status::Unsupported(fmt::format("collection \"{}\" has {} records; Chroma's labels are 32-bit", spec_.name, count_));
   }

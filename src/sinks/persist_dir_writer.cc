@@ -11,6 +11,7 @@
 #include "io/fs_util.h"
 #include "sinks/index_feeder.h"
 #include "sinks/row_writer.h"
+#include "sinks/vector_intake.h"
 
 namespace fs = std::filesystem;
 
@@ -69,6 +70,7 @@ Status PersistDirWriter::Init() {
 PersistDirWriter::PersistDirWriter(PersistDirWriterOptions options) : options_(std::move(options)) {}
 
 PersistDirWriter::~PersistDirWriter() {
+  intake_.reset();
   feeder_.reset();
   rows_.reset();
   if (!committed_ && !staging_.empty()) {
@@ -109,6 +111,7 @@ Result<std::unique_ptr<CollectionWriter>> PersistDirWriter::BeginCollection(cons
   if (!feeder_) {
     size_t threads = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
     feeder_ = std::make_unique<IndexFeeder>(threads, kMaxPendingVectorBytes, options_.cancel);
+    intake_ = std::make_unique<VectorIntake>(kMaxPendingVectorBytes);
     CM_RETURN_IF_ERROR(Prepare());
   }
   CM_RETURN_IF_ERROR(OwnDb());
@@ -148,6 +151,7 @@ Status PersistDirWriter::OwnDb() { return rows_ ? rows_->Drain() : Status::Ok();
 
 Status PersistDirWriter::Commit() {
   if (options_.cancel && options_.cancel->load()) return Status::Cancelled("interrupted; nothing was written");
+  intake_.reset();
   feeder_.reset();
   CM_RETURN_IF_ERROR(OwnDb());
   rows_.reset();
