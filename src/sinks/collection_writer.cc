@@ -28,7 +28,6 @@
 #include "sinks/reused_graph.h"
 #include "sinks/row_writer.h"
 #include "sinks/spatial_order.h"
-#include "sinks/vector_intake.h"
 #include "sinks/vector_spill.h"
 
 namespace cm {
@@ -144,9 +143,9 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
       if (order == InsertionOrder::kSpatial) spatial_ = std::make_unique<SpatialOrder>(dim, writer_->options_.insertion_seed, expected_);
       intake_ = [this](const uint64_t* labels, const float* vectors, size_t n) { return Intake(labels, vectors, n); };
     }
-    intake_labels_.push_back(label);
-    intake_vectors_.insert(intake_vectors_.end(), vector, vector + dim);
-    return intake_labels_.size() == kChunkRows ? FlushIntake() : Status::Ok();
+    chunk_labels_.push_back(label);
+    chunk_vectors_.insert(chunk_vectors_.end(), vector, vector + dim);
+    return chunk_labels_.size() == kChunkRows ? Flush() : Status::Ok();
   }
   if (!builder_) CM_RETURN_IF_ERROR(CreateBuilder(dim, std::max(expected_ ? expected_ : kInitialCapacity, label)));
   if (label > builder_->capacity()) {
@@ -158,14 +157,6 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
   chunk_labels_.push_back(label);
   chunk_vectors_.insert(chunk_vectors_.end(), vector, vector + dim);
   return chunk_labels_.size() == kChunkRows ? Flush() : Status::Ok();
-}
-
-Status CollectionWriter::FlushIntake() {
-  if (intake_labels_.empty()) return Status::Ok();
-  Status s = writer_->intake_->Submit(&intake_, std::move(intake_labels_), std::move(intake_vectors_));
-  intake_labels_.clear();
-  intake_vectors_.clear();
-  return s.WithContext(fmt::format("collection \"{}\"", spec_.name));
 }
 
 Status CollectionWriter::Intake(const uint64_t* labels, const float* vectors, size_t n) {
@@ -188,7 +179,7 @@ Status CollectionWriter::Intake(const uint64_t* labels, const float* vectors, si
 }
 
 Status CollectionWriter::FeedSpilled() {
-  CM_RETURN_IF_ERROR(FlushIntake());
+  CM_RETURN_IF_ERROR(Flush());
   CM_RETURN_IF_ERROR(writer_->intake_->Drain());
   if (count_ > UINT32_MAX) {
     return Status::Unsupported(fmt::format("collection \"{}\" has {} records; Chroma's labels are 32-bit", spec_.name, count_));
@@ -257,9 +248,15 @@ Status CollectionWriter::AbandonReuse(const std::string& why) {
 
 Status CollectionWriter::Flush() {
   if (chunk_labels_.empty()) return Status::Ok();
+  // Before the graph exists (the spilled orders, until FeedSpilled) the rows go to the intake.
+  IndexFeeder* to = builder_ ? writer_->feeder_.get() : writer_->intake_.get();
   IndexFeeder::Chunk c;
-  c.builder = builder_.get();
-  c.inserted = &inserted_;
+  if (builder_) {
+    c.builder = builder_.get();
+    c.inserted = &inserted_;
+  } else {
+    c.task = &intake_;
+  }
   c.labels = std::move(chunk_labels_);
   c.vectors = std::move(chunk_vectors_);
   c.dim = *spec_.dimension;
@@ -267,7 +264,7 @@ Status CollectionWriter::Flush() {
   chunk_vectors_ = {};
   chunk_labels_.reserve(kChunkRows);
   chunk_vectors_.reserve(kChunkRows * c.dim);
-  return writer_->feeder_->Submit(std::move(c));
+  return to->Submit(std::move(c));
 }
 
 Result<WrittenCollection> CollectionWriter::Finish() {

@@ -54,7 +54,8 @@ void IndexFeeder::Work() {
     bool skip = !error_.ok();
     lock.unlock();
     Status s;
-    for (size_t i = 0; !skip && i < c.labels.size(); ++i) {
+    if (c.task && !skip) s = (*c.task)(c.labels.data(), c.vectors.data(), c.labels.size());
+    for (size_t i = 0; !c.task && !skip && i < c.labels.size(); ++i) {
       if (cancel_ && cancel_->load()) {
         s = Status::Cancelled("interrupted; nothing was written");
         break;

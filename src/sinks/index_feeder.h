@@ -7,7 +7,13 @@
 // flight at once (legacy sources interleave collections). The first failure of any insertion
 // is kept and returned by every later Submit/Drain; after it the workers stop inserting.
 //
-// One thread calls Submit/Drain; the workers are internal. Destruction stops and joins them.
+// A chunk may carry a task instead of a builder: the rows' own work before a graph exists
+// (CollectionWriter's intake of spilled vectors: normalization, statistics, spatial keys, the
+// spill write). With one worker, chunks run one at a time in the order submitted, which that
+// intake relies on.
+//
+// One thread calls Submit/Drain; the workers are internal. Destruction finishes the queued
+// chunks and joins them.
 #pragma once
 
 #include <atomic>
@@ -15,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -26,12 +33,16 @@ namespace cm {
 
 class IndexFeeder {
  public:
+  // Runs on a worker: n rows, `labels` and their vectors (n × dim floats).
+  using Task = std::function<Status(const uint64_t* labels, const float* vectors, size_t n)>;
+
   struct Chunk {
     HnswBuilder* builder = nullptr;
     std::atomic<uint64_t>* inserted = nullptr;  // counts rows inserted (for progress); may be null
     std::vector<uint64_t> labels;
     std::vector<float> vectors;  // labels.size() × dim
     size_t dim = 0;
+    const Task* task = nullptr;  // set: run this on the rows instead of inserting them into builder
   };
 
   IndexFeeder(size_t threads, size_t max_pending_bytes, const std::atomic<bool>* cancel);
@@ -43,7 +54,7 @@ class IndexFeeder {
 
   // Queues a chunk; blocks while the queue is full.
   Status Submit(Chunk chunk);
-  // Waits until every queued chunk has been inserted (or failed).
+  // Waits until every queued chunk has been inserted or run (or failed).
   Status Drain();
   // True once nothing is queued or running; false after `timeout` otherwise.
   bool WaitIdle(std::chrono::milliseconds timeout);

@@ -11,7 +11,6 @@
 #include "io/fs_util.h"
 #include "sinks/index_feeder.h"
 #include "sinks/row_writer.h"
-#include "sinks/vector_intake.h"
 
 namespace fs = std::filesystem;
 
@@ -111,7 +110,7 @@ Result<std::unique_ptr<CollectionWriter>> PersistDirWriter::BeginCollection(cons
   if (!feeder_) {
     size_t threads = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
     feeder_ = std::make_unique<IndexFeeder>(threads, kMaxPendingVectorBytes, options_.cancel);
-    intake_ = std::make_unique<VectorIntake>(kMaxPendingVectorBytes);
+    intake_ = std::make_unique<IndexFeeder>(1, kMaxPendingVectorBytes, options_.cancel);  // one: in order
     CM_RETURN_IF_ERROR(Prepare());
   }
   CM_RETURN_IF_ERROR(OwnDb());

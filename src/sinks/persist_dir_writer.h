@@ -93,7 +93,6 @@ class VectorSpill;
 class FixedPointStats;
 class SpatialOrder;
 class RowWriter;
-class VectorIntake;
 class PersistDirWriter;
 
 // Destroy every CollectionWriter before its PersistDirWriter.
@@ -123,11 +122,10 @@ class CollectionWriter {
   CollectionWriter(PersistDirWriter* writer, CollectionSpec spec, uint64_t expected);
   Status Start();
   Status Feed(uint64_t label, const float* vector);  // to the intake thread, or to the graph's threads
-  Status FlushIntake();
-  // On the intake thread (vector_intake.h): normalizes, counts into stats_ and spatial_, spills.
+  // On the intake thread (PersistDirWriter::intake_): normalizes, counts into stats_ and spatial_, spills.
   Status Intake(const uint64_t* labels, const float* vectors, size_t n);
   Status FeedSpilled();                             // the spill to the graph's threads, in the chosen order
-  Status Flush();
+  Status Flush();        // the chunk being filled: to the intake before the graph exists, then to the graph's threads
   Status FinishGraph();  // waits for the build (or settles the reused graph) and writes the folder
   Status WriteSegmentFolder();
   Status CreateBuilder(size_t dim, uint64_t capacity);
@@ -146,11 +144,9 @@ class CollectionWriter {
   std::unique_ptr<SpatialOrder> spatial_;   // insertion order kSpatial: the keys of the spilled vectors
   std::vector<float> normalized_;           // scratch for stats_ and spatial_ (cosine; the intake thread's)
   std::function<Status(const uint64_t*, const float*, size_t)> intake_;  // runs Intake
-  std::vector<uint64_t> intake_labels_;    // the chunk for the intake thread being filled
-  std::vector<float> intake_vectors_;
   std::atomic<uint64_t> inserted_{0};
   std::vector<std::string> ids_;  // by label - 1, for the pickle
-  std::vector<uint64_t> chunk_labels_;
+  std::vector<uint64_t> chunk_labels_;  // the chunk being filled: for the intake, or for the graph's threads
   std::vector<float> chunk_vectors_;
   ConvertedRecord last_;  // for the sentinel queue row
   uint64_t last_seq_id_ = 0;
@@ -189,7 +185,7 @@ class PersistDirWriter {
   std::string staging_;
   Db db_;
   std::unique_ptr<IndexFeeder> feeder_;
-  std::unique_ptr<VectorIntake> intake_;
+  std::unique_ptr<IndexFeeder> intake_;  // one worker: each spilled vector's own work (CollectionWriter::Intake)
   std::unique_ptr<RowWriter> rows_;
   std::vector<std::pair<std::string, std::string>> deferred_indexes_;  // (name, sql), created at EndOfRecords or Commit
   uint64_t next_seq_id_ = 1;

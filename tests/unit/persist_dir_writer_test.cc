@@ -2,8 +2,8 @@
 // (ModernDirSource, which the integration tests check against the real Chroma server):
 // collections written interleaved in both insertion orders (a graph that starts too small and
 // grows), the insertion order as seen in the written graph, cosine and l2,
-// documents, URIs and typed metadata. Also the incremental HnswBuilder's bounds and the
-// IndexFeeder's error path.
+// documents, URIs and typed metadata. Also the incremental HnswBuilder's bounds (the
+// IndexFeeder has index_feeder_test.cc).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -18,7 +18,6 @@
 #include "chroma/sqlite_db.h"
 #include "formats/hnsw/hnsw_builder.h"
 #include "formats/hnsw/segment_reader.h"
-#include "sinks/index_feeder.h"
 #include "sinks/persist_dir_writer.h"
 #include "sinks/spatial_order.h"
 #include "sources/modern_dir_source.h"
@@ -372,22 +371,6 @@ TEST(HnswBuilder, LabelsOutsideTheCapacityAreRefusedAndReserveGrows) {
   EXPECT_EQ((*b)->capacity(), 8u);
   EXPECT_TRUE((*b)->Add(v, 3).ok());
   EXPECT_EQ((*b)->Finish()->size(), 3u);
-}
-
-TEST(IndexFeeder, AFailedInsertionIsReportedByDrainAndLaterSubmits) {
-  HnswBuildOptions o;
-  auto b = HnswBuilder::Create(2, 4, o);
-  ASSERT_TRUE(b.ok());
-  IndexFeeder feeder(2, 1 << 20, nullptr);
-  IndexFeeder::Chunk ok{b->get(), nullptr, {1, 2}, {0, 1, 1, 0}, 2};
-  ASSERT_TRUE(feeder.Submit(ok).ok());
-  ASSERT_TRUE(feeder.Drain().ok());
-  IndexFeeder::Chunk bad{b->get(), nullptr, {9}, {1, 1}, 2};
-  ASSERT_TRUE(feeder.Submit(bad).ok());
-  Status s = feeder.Drain();
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("label 9"), std::string::npos) << s.message();
-  EXPECT_FALSE(feeder.Submit(ok).ok());
 }
 
 }  // namespace
