@@ -8,17 +8,16 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "legacy_vectors.h"
+#include "parallel_for.h"
 
 namespace {
 
@@ -55,22 +54,16 @@ int main(int argc, char** argv) {
 
   auto t0 = std::chrono::steady_clock::now();
   hnswlib::HierarchicalNSW<float> index(sp.get(), rows, 16, 100, 100);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    std::vector<float> buf(dim);
-    for (size_t r; (r = next.fetch_add(1)) < rows;) {
-      const float* v = data.data() + r * dim;
-      if (space == "cosine") {
-        for (size_t j = 0; j < dim; ++j) buf[j] = v[j] / (norms[r] + 1e-30f);
-        v = buf.data();
-      }
-      index.addPoint(v, r + 1);
+  cm::bench::ParallelFor(rows, threads, [&](size_t r) {
+    thread_local std::vector<float> buf;
+    const float* v = data.data() + r * dim;
+    if (space == "cosine") {
+      buf.resize(dim);
+      for (size_t j = 0; j < dim; ++j) buf[j] = v[j] / (norms[r] + 1e-30f);
+      v = buf.data();
     }
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+    index.addPoint(v, r + 1);
+  });
   double build = Seconds(t0);
 
   // Query set: stored vectors plus small noise; exact top-10 by brute force.

@@ -2,14 +2,35 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
+#include <random>
 #include <unordered_map>
 
 #include "formats/hnsw/cosine.h"
 #include "formats/parquet/parquet_reader.h"
 
 namespace cm::bench {
+
+FixedPointStats NormalizeRows(LegacyVectors* v) {
+  FixedPointStats stats(v->dim);
+  for (size_t r = 0; r < v->rows(); ++r) {
+    float* row = v->data.data() + r * v->dim;
+    cm::NormalizeForCosine(row, v->dim, row);
+    stats.Add(row);
+  }
+  return stats;
+}
+
+std::vector<size_t> StudyOrder(size_t rows, int seed) {
+  std::mt19937_64 rng(1000 + static_cast<uint64_t>(seed));
+  std::vector<size_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
 
 bool LoadLegacyVectors(const std::string& dir, LegacyVectors* out) {
   auto reader = cm::parquet::FileReader::Open(dir + "/chroma-embeddings.parquet");

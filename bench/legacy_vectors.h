@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "formats/hnsw/fixed_point.h"
+
 namespace cm::bench {
 
 struct LegacyVectors {
@@ -17,6 +19,13 @@ struct LegacyVectors {
 
 // Reads DIR/chroma-embeddings.parquet; false (with a message on stderr) when it cannot.
 bool LoadLegacyVectors(const std::string& dir, LegacyVectors* out);
+
+// Every row scaled to unit length in place (the cosine space), and the FixedPointStats of the
+// result, from which the quantisation studies take their scales.
+FixedPointStats NormalizeRows(LegacyVectors* v);
+
+// The random insertion order a study gives `seed`: the rows shuffled by mt19937_64(1000 + seed).
+std::vector<size_t> StudyOrder(size_t rows, int seed);
 
 // bench/recall_study.py's queries (or a floor.json's): unit-normalised query vectors and the
 // stored rows of each one's exact ten nearest.

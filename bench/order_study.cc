@@ -22,7 +22,6 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <numeric>
 #include <random>
 #include <string>
@@ -31,6 +30,7 @@
 
 #include "formats/hnsw/cosine.h"
 #include "legacy_vectors.h"
+#include "parallel_for.h"
 
 namespace {
 
@@ -116,14 +116,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     hnswlib::HierarchicalNSW<float> index(&space, rows, 16, 100, static_cast<size_t>(seed));
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < rows;) index.addPoint(v.data.data() + order[i] * dim, order[i]);
-    };
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
+    cm::bench::ParallelFor(rows, threads, [&](size_t i) { index.addPoint(v.data.data() + order[i] * dim, order[i]); });
     fmt::print("{} seed {}: recall@10 {:.4f}\n", order_name, seed, cm::bench::RecallAt10(index, queries));
     std::fflush(stdout);
   }
