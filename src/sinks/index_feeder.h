@@ -1,9 +1,9 @@
 // IndexFeeder: worker threads that insert vectors into HNSW builders while the reading thread
 // goes on reading, converting and writing SQLite rows.
 //
-// The reading thread hands over chunks of rows (copied into the chunk); the queue holds at
-// most `max_pending_bytes` of vectors, so Submit blocks when the builders fall behind and
-// memory stays bounded however large the collection. Chunks of different builders may be in
+// The reading thread hands over chunks of rows (copied into the chunk) through a WorkQueue that
+// holds at most `max_pending_bytes` of vectors, so Submit blocks when the builders fall behind
+// and memory stays bounded however large the collection. Chunks of different builders may be in
 // flight at once (legacy sources interleave collections). The first failure of any insertion
 // is kept and returned by every later Submit/Drain; after it the workers stop inserting.
 //
@@ -18,15 +18,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "core/status.h"
+#include "core/work_queue.h"
 #include "formats/hnsw/hnsw_builder.h"
 
 namespace cm {
@@ -45,34 +42,26 @@ class IndexFeeder {
     const Task* task = nullptr;  // set: run this on the rows instead of inserting them into builder
   };
 
-  IndexFeeder(size_t threads, size_t max_pending_bytes, const std::atomic<bool>* cancel);
-  ~IndexFeeder();
-  IndexFeeder(const IndexFeeder&) = delete;
-  IndexFeeder& operator=(const IndexFeeder&) = delete;
+  IndexFeeder(size_t threads, size_t max_pending_bytes, const std::atomic<bool>* cancel)
+      : cancel_(cancel), queue_(threads, max_pending_bytes, [this](Chunk& c) { return Run(c); }) {}
 
-  size_t threads() const { return workers_.size(); }
+  size_t threads() const { return queue_.threads(); }
 
   // Queues a chunk; blocks while the queue is full.
-  Status Submit(Chunk chunk);
+  Status Submit(Chunk chunk) {
+    const size_t bytes = chunk.vectors.size() * sizeof(float);
+    return queue_.Submit(std::move(chunk), bytes);
+  }
   // Waits until every queued chunk has been inserted or run (or failed).
-  Status Drain();
+  Status Drain() { return queue_.Drain(); }
   // True once nothing is queued or running; false after `timeout` otherwise.
-  bool WaitIdle(std::chrono::milliseconds timeout);
+  bool WaitIdle(std::chrono::milliseconds timeout) { return queue_.WaitIdle(timeout); }
 
  private:
-  void Work();
-  size_t Bytes(const Chunk& c) const { return c.vectors.size() * sizeof(float); }
+  Status Run(const Chunk& c) const;
 
   const std::atomic<bool>* cancel_;
-  size_t max_pending_bytes_;
-  std::mutex mu_;
-  std::condition_variable has_work_, has_room_, idle_;
-  std::deque<Chunk> queue_;
-  size_t pending_bytes_ = 0;  // queued or being inserted
-  size_t busy_ = 0;
-  bool stopping_ = false;
-  Status error_;
-  std::vector<std::thread> workers_;
+  WorkQueue<Chunk> queue_;  // last: its workers call Run
 };
 
 }  // namespace cm

@@ -22,23 +22,14 @@ size_t Bytes(const ConvertedRecord& r) {
 }  // namespace
 
 Result<std::unique_ptr<RowWriter>> RowWriter::Start(Db* db, size_t max_pending_bytes) {
-  std::unique_ptr<RowWriter> w(new RowWriter(db, max_pending_bytes));
+  std::unique_ptr<RowWriter> w(new RowWriter(db));
   CM_ASSIGN_OR_RETURN(w->emb_, MultiRowInsert::Prepare(*db, "embeddings", {"id", "segment_id", "embedding_id", "seq_id", "created_at"}));
   CM_ASSIGN_OR_RETURN(w->meta_, MultiRowInsert::Prepare(*db, "embedding_metadata",
                                                         {"id", "key", "string_value", "int_value", "float_value", "bool_value"}));
   CM_ASSIGN_OR_RETURN(w->now_, db->Prepare("SELECT CURRENT_TIMESTAMP"));
   CM_ASSIGN_OR_RETURN(w->fts_, db->Prepare("INSERT INTO embedding_fulltext_search (rowid, string_value) VALUES (?, ?)"));
-  w->worker_ = std::thread([p = w.get()] { p->Work(); });
+  w->queue_ = std::make_unique<WorkQueue<Queued>>(1, max_pending_bytes, [p = w.get()](Queued& q) { return p->Run(q); });
   return w;
-}
-
-RowWriter::~RowWriter() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  has_work_.notify_all();
-  if (worker_.joinable()) worker_.join();
 }
 
 Status RowWriter::Submit(Job job) {
@@ -46,58 +37,24 @@ Status RowWriter::Submit(Job job) {
   if (!open_.empty() && open_.back().collection_name != job.collection_name) CM_RETURN_IF_ERROR(Push());
   open_bytes_ += Bytes(job.record);
   open_.push_back(std::move(job));
-  if (open_.size() < kBatchRecords) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return error_;
-  }
+  if (open_.size() < kBatchRecords) return queue_->error();
   return Push();
 }
 
 Status RowWriter::SubmitSql(std::vector<std::string> statements) { return Push(std::move(statements)); }
 
 Status RowWriter::Push(std::vector<std::string> sql) {
-  std::unique_lock<std::mutex> lock(mu_);
-  // A batch larger than the whole allowance still goes in once the queue is empty.
-  has_room_.wait(lock, [&] {
-    return !error_.ok() || pending_bytes_ == 0 || pending_bytes_ + open_bytes_ <= max_pending_bytes_;
-  });
-  if (!error_.ok()) return error_;
-  pending_bytes_ += open_bytes_;
-  queue_.push_back(Queued{std::move(open_), open_bytes_, std::move(sql)});
+  const size_t bytes = open_bytes_;
+  Status s = queue_->Submit(Queued{std::move(open_), std::move(sql)}, bytes);
   open_ = {};
   open_.reserve(kBatchRecords);
   open_bytes_ = 0;
-  lock.unlock();
-  has_work_.notify_one();
-  return Status::Ok();
+  return s;
 }
 
 Status RowWriter::Drain() {
   if (!open_.empty()) CM_RETURN_IF_ERROR(Push());
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_.wait(lock, [&] { return queue_.empty() && !busy_; });
-  return error_;
-}
-
-void RowWriter::Work() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    has_work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping
-    Queued q = std::move(queue_.front());
-    queue_.pop_front();
-    busy_ = true;
-    bool skip = !error_.ok();
-    lock.unlock();
-    Status s = skip ? Status::Ok() : Run(q);
-    q.batch.clear();
-    lock.lock();
-    if (!s.ok() && error_.ok()) error_ = s;
-    pending_bytes_ -= q.bytes;
-    busy_ = false;
-    has_room_.notify_all();
-    if (queue_.empty()) idle_.notify_all();
-  }
+  return queue_->Drain();
 }
 
 Status RowWriter::Run(Queued& q) {

@@ -3,7 +3,7 @@
 // thread reads, converts and indexes the next records. SQLite is most of a persist-dir
 // migration's work once the graph costs nothing (a reused legacy graph) and a core is free.
 //
-// Records go over in batches of kBatchRecords through a queue bounded by `max_pending_bytes`
+// Records go over in batches of kBatchRecords through a WorkQueue bounded by `max_pending_bytes`
 // (Submit blocks when the writer falls behind); a batch holds the records of one collection.
 // The rows of embeddings and embedding_metadata go in MultiRowInsert::kRows at a time, flushed
 // at the end of every batch, so no statement spans two collections. The first failure is kept,
@@ -14,18 +14,15 @@
 // Drain before they use the connection themselves. One thread calls Submit/Drain.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "chroma/multi_row_insert.h"
 #include "chroma/sqlite_db.h"
 #include "core/status.h"
+#include "core/work_queue.h"
 #include "pipeline/policies.h"
 
 namespace cm {
@@ -42,8 +39,7 @@ class RowWriter {
   };
 
   static Result<std::unique_ptr<RowWriter>> Start(Db* db, size_t max_pending_bytes);
-  ~RowWriter();
-  RowWriter(const RowWriter&) = delete;
+    RowWriter(const RowWriter&) = delete;
   RowWriter& operator=(const RowWriter&) = delete;
 
   Status Submit(Job job);
@@ -58,12 +54,10 @@ class RowWriter {
   using Batch = std::vector<Job>;
   struct Queued {
     Batch batch;
-    size_t bytes = 0;
     std::vector<std::string> sql;  // run after the batch
   };
-  RowWriter(Db* db, size_t max_pending_bytes) : db_(db), max_pending_bytes_(max_pending_bytes) {}
+  explicit RowWriter(Db* db) : db_(db) {}
   Status Push(std::vector<std::string> sql = {});
-  void Work();
   // A batch's rows, all of one collection (Submit keeps them so); Run names the collection.
   Status WriteBatch(const Batch& batch);
   Status Write(const Job& job);
@@ -74,16 +68,9 @@ class RowWriter {
   MultiRowInsert emb_, meta_;
   Stmt fts_, now_;
   std::string created_at_;  // this batch's CURRENT_TIMESTAMP
-  size_t max_pending_bytes_;
   Batch open_;  // filling on the caller's thread
   size_t open_bytes_ = 0;
-  std::mutex mu_;
-  std::condition_variable has_work_, has_room_, idle_;
-  std::deque<Queued> queue_;
-  size_t pending_bytes_ = 0;
-  bool busy_ = false, stopping_ = false;
-  Status error_;
-  std::thread worker_;
+  std::unique_ptr<WorkQueue<Queued>> queue_;  // last: its worker runs batches with the above
 };
 
 }  // namespace cm
