@@ -1,4 +1,4 @@
-// What building the graph on 8-bit copies would give, and why the tool does not (README,
+// What building the graph on 8-bit copies would give, and why the tool does not (docs/performance.md,
 // "Fixed-point construction"): builds each seed's random order twice with hnswlib alone (cosine,
 // M 16, ef_construction 100, the given threads), in float32 as bench/hnsw_floor does and on int8
 // copies of the unit-normalised vectors at 127 / max |x| (optionally COARSEN times coarser, to see

@@ -45,7 +45,7 @@ namespace cm {
 enum class InsertionOrder {
   // A seeded random permutation of the whole collection, after its last record. The graph does
   // not depend on how the source happens to be sorted: on records stored topic by topic, the
-  // source's order gives recall@10 of about 0.8, a random order about 0.99 (README).
+  // source's order gives recall@10 of about 0.8, a random order about 0.99 (docs/performance.md, "Insertion order").
   kShuffled,
   // After the last record too: a seeded random tenth of the collection, then the rest grouped by
   // where the vectors lie (spatial_order.h), which keeps what the build reads in cache.

@@ -4,8 +4,8 @@
 // graph built on 16-bit fixed-point copies (x · scale, rounded) reads half the bytes of float32
 // and compares them with integer multiply-adds; the segment written afterwards holds the exact
 // float32 vectors again (HnswBuilder), so only the choice of neighbours can differ, and then
-// only between candidates whose distances differ by less than the rounding (README, "Fixed-point
-// graph construction"). Measured with bench/quant_study: the same recall@10 as a float32 build.
+// only between candidates whose distances differ by less than the rounding (docs/performance.md,
+// "Fixed-point construction"). Measured with bench/quant_study: the same recall@10 as a float32 build.
 //
 // The scale is chosen from the whole collection (FixedPointStats, fed before the build starts):
 //   * every component fits in int16 (L2: half of it, so a difference does too);
