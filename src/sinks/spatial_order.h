@@ -5,8 +5,8 @@
 // insertions search far-apart parts of the graph, so once the graph outgrows the CPU's cache
 // almost every vector it compares is fetched from memory (docs/performance.md, "Spatial
 // insertion order"). Grouped, consecutive insertions search the same neighbourhood, which is
-// still in cache. Grouping
-// naively costs recall, which three rules bring back (each measured; docs/performance.md):
+// still in cache. Grouping naively costs recall, which three rules bring back (each measured;
+// docs/performance.md):
 //  * a random tenth first: grouped from the first record, the graph is a chain of local patches
 //    with few links between them (recall@10 0.90–0.91 instead of 0.99 at 100k);
 //  * then rounds that double the graph (the next tenth, two tenths, four, the rest), each
