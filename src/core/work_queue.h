@@ -30,7 +30,8 @@ class WorkQueue {
  public:
   using Run = std::function<Status(Item&)>;
 
-  WorkQueue(size_t threads, size_t max_pending_bytes, Run run) : max_pending_bytes_(max_pending_bytes), run_(std::move(run)) {
+  WorkQueue(size_t threads, size_t max_pending_bytes, Run run)
+      : max_pending_bytes_(max_pending_bytes), run_(std::move(run)) {
     for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i) workers_.emplace_back([this] { Work(); });
   }
   ~WorkQueue() {
@@ -49,7 +50,9 @@ class WorkQueue {
   // Queues `item`, which accounts for `bytes` of the allowance; blocks while there is no room.
   Status Submit(Item item, size_t bytes) {
     std::unique_lock<std::mutex> lock(mu_);
-    has_room_.wait(lock, [&] { return !error_.ok() || pending_bytes_ == 0 || pending_bytes_ + bytes <= max_pending_bytes_; });
+    has_room_.wait(lock, [&] {
+      return !error_.ok() || pending_bytes_ == 0 || pending_bytes_ + bytes <= max_pending_bytes_;
+    });
     if (!error_.ok()) return error_;
     pending_bytes_ += bytes;
     queue_.push_back(Queued{std::move(item), bytes});

@@ -249,7 +249,6 @@ Status CollectionWriter::AbandonReuse(const std::string& why) {
 Status CollectionWriter::Flush() {
   if (chunk_labels_.empty()) return Status::Ok();
   // Before the graph exists (the spilled orders, until FeedSpilled) the rows go to the intake.
-  IndexFeeder* to = builder_ ? writer_->feeder_.get() : writer_->intake_.get();
   IndexFeeder::Chunk c;
   if (builder_) {
     c.builder = builder_.get();
@@ -264,7 +263,7 @@ Status CollectionWriter::Flush() {
   chunk_vectors_ = {};
   chunk_labels_.reserve(kChunkRows);
   chunk_vectors_.reserve(kChunkRows * c.dim);
-  return to->Submit(std::move(c));
+  return (builder_ ? writer_->feeder_ : writer_->intake_)->Submit(std::move(c));
 }
 
 Result<WrittenCollection> CollectionWriter::Finish() {

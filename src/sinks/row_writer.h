@@ -39,7 +39,7 @@ class RowWriter {
   };
 
   static Result<std::unique_ptr<RowWriter>> Start(Db* db, size_t max_pending_bytes);
-    RowWriter(const RowWriter&) = delete;
+  RowWriter(const RowWriter&) = delete;
   RowWriter& operator=(const RowWriter&) = delete;
 
   Status Submit(Job job);
