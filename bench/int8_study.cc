@@ -1,5 +1,5 @@
-// What building the graph on 8-bit copies would give, and why the tool does not (docs/performance.md,
-// "Fixed-point construction"): builds each seed's random order twice with hnswlib alone (cosine,
+// What building the graph on 8-bit copies would give, and why the tool does not
+// (docs/performance.md, "Fixed-point construction"): builds each seed's random order twice with hnswlib alone (cosine,
 // M 16, ef_construction 100, the given threads), in float32 as bench/hnsw_floor does and on int8
 // copies of the unit-normalised vectors at 127 / max |x| (optionally COARSEN times coarser, to see
 // how much rounding the graph tolerates; the noise/variance ratio printed is the one
@@ -20,7 +20,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
 
 #include "formats/hnsw/fixed_point.h"
 #include "legacy_vectors.h"
@@ -78,16 +77,13 @@ double Timed(Fn fn) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5 || argc > 7) {
-    std::fprintf(stderr, "usage: int8_study LEGACY_DIR QUERIES.json SEED_FROM SEED_TO [THREADS [COARSEN]]\n");
-    return 2;
-  }
-  int seed_from = std::stoi(argv[3]), seed_to = std::stoi(argv[4]);
-  size_t threads = argc >= 6 ? std::stoul(argv[5]) : 2;
-  cm::bench::LegacyVectors v;
-  if (!cm::bench::LoadLegacyVectors(argv[1], &v)) return 1;
-  size_t dim = v.dim, rows = v.rows();
-  const cm::FixedPointStats stats = cm::bench::NormalizeRows(&v);
+  cm::bench::StudyInput in;
+  const char* usage = "int8_study LEGACY_DIR QUERIES.json SEED_FROM SEED_TO [THREADS [COARSEN]]";
+  if (int rc = cm::bench::LoadStudyInput(argc, argv, 1, usage, &in)) return rc;
+  const cm::bench::LegacyVectors& v = in.vectors;
+  const cm::FixedPointStats& stats = in.stats;
+  const cm::bench::RecallQueries& queries = in.queries;
+  const size_t dim = v.dim, rows = v.rows(), threads = in.threads;
   const float scale = static_cast<float>(127.0 / stats.max_abs()) / (argc == 7 ? std::stof(argv[6]) : 1.0f);
   std::vector<int8_t> q8(v.data.size());
   for (size_t i = 0; i < q8.size(); ++i) q8[i] = static_cast<int8_t>(std::clamp(std::lrint(v.data[i] * scale), -127L, 127L));
@@ -95,10 +91,9 @@ int main(int argc, char** argv) {
   fmt::print("int8: max |x| {:.4f}, scale {:.1f}, variance {:.4f}, noise/variance {:.2e}\n", stats.max_abs(), scale,
              stats.variance(), noise / stats.variance());
 
-  const cm::bench::RecallQueries queries = cm::bench::LoadRecallQueries(argv[2], v);
   hnswlib::InnerProductSpace fspace(dim);
   Int8IpSpace space8(dim, scale);
-  for (int seed = seed_from; seed <= seed_to; ++seed) {
+  for (int seed = in.seed_from; seed <= in.seed_to; ++seed) {
     const std::vector<size_t> order = cm::bench::StudyOrder(rows, seed);
 
     hnswlib::HierarchicalNSW<float> fix(&fspace, rows, 16, 100, static_cast<size_t>(seed));

@@ -24,6 +24,20 @@ FixedPointStats NormalizeRows(LegacyVectors* v) {
   return stats;
 }
 
+int LoadStudyInput(int argc, char** argv, int extra, const char* usage, StudyInput* out) {
+  if (argc < 5 || argc > 6 + extra) {
+    std::fprintf(stderr, "usage: %s\n", usage);
+    return 2;
+  }
+  out->seed_from = std::stoi(argv[3]);
+  out->seed_to = std::stoi(argv[4]);
+  if (argc >= 6) out->threads = std::stoul(argv[5]);
+  if (!LoadLegacyVectors(argv[1], &out->vectors)) return 1;
+  out->stats = NormalizeRows(&out->vectors);
+  out->queries = LoadRecallQueries(argv[2], out->vectors);
+  return 0;
+}
+
 std::vector<size_t> StudyOrder(size_t rows, int seed) {
   std::mt19937_64 rng(1000 + static_cast<uint64_t>(seed));
   std::vector<size_t> order(rows);

@@ -35,6 +35,20 @@ struct RecallQueries {
 };
 RecallQueries LoadRecallQueries(const std::string& path, const LegacyVectors& v);
 
+// What the quantisation studies (quant_study, int8_study) start from, given on their command line
+// as LEGACY_DIR QUERIES.json SEED_FROM SEED_TO [THREADS] and up to `extra` more arguments: the
+// vectors unit-normalised, their FixedPointStats and the recall queries.
+struct StudyInput {
+  LegacyVectors vectors;
+  FixedPointStats stats{0};
+  RecallQueries queries;
+  int seed_from = 0, seed_to = 0;
+  size_t threads = 2;
+};
+// 0 with `*out` filled; otherwise the exit code (2 with `usage` on stderr for a wrong argument
+// count, 1 after a message when the data cannot be read).
+int LoadStudyInput(int argc, char** argv, int extra, const char* usage, StudyInput* out);
+
 // recall@10 over `q` of `search`, which gives the stored rows it finds for a query vector.
 template <class Search>
 double RecallAt10Of(Search search, const RecallQueries& q) {

@@ -110,16 +110,13 @@ double Recall(const cm::HnswIndex& index, const cm::bench::RecallQueries& querie
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5 || argc > 6) {
-    std::fprintf(stderr, "usage: quant_study LEGACY_DIR QUERIES.json SEED_FROM SEED_TO [THREADS]\n");
-    return 2;
-  }
-  int seed_from = std::stoi(argv[3]), seed_to = std::stoi(argv[4]);
-  size_t threads = argc >= 6 ? std::stoul(argv[5]) : 2;
-  cm::bench::LegacyVectors v;
-  if (!cm::bench::LoadLegacyVectors(argv[1], &v)) return 1;
-  size_t dim = v.dim, rows = v.rows();
-  const cm::FixedPointStats stats = cm::bench::NormalizeRows(&v);
+  cm::bench::StudyInput in;
+  const char* usage = "quant_study LEGACY_DIR QUERIES.json SEED_FROM SEED_TO [THREADS]";
+  if (int rc = cm::bench::LoadStudyInput(argc, argv, 0, usage, &in)) return rc;
+  const cm::bench::LegacyVectors& v = in.vectors;
+  const cm::FixedPointStats& stats = in.stats;
+  const cm::bench::RecallQueries& queries = in.queries;
+  const size_t dim = v.dim, rows = v.rows(), threads = in.threads;
   std::optional<float> scale = stats.Scale(cm::Space::kCosine);
   if (!scale) {
     std::fprintf(stderr, "these vectors do not fit 16-bit fixed point closely enough\n");
@@ -129,9 +126,8 @@ int main(int argc, char** argv) {
   fmt::print("int16: max |x| {:.4f}, scale {:.1f}, variance {:.4f}, noise/variance {:.2e}\n", stats.max_abs(), *scale,
              stats.variance(), noise / stats.variance());
 
-  const cm::bench::RecallQueries queries = cm::bench::LoadRecallQueries(argv[2], v);
   const std::string segment_dir = fmt::format("{}/quant_study_segment_{}", cm::TempDir(), getpid());
-  for (int seed = seed_from; seed <= seed_to; ++seed) {
+  for (int seed = in.seed_from; seed <= in.seed_to; ++seed) {
     const std::vector<size_t> order = cm::bench::StudyOrder(rows, seed);
     std::optional<Build> f = BuildGraph(v, order, 0, threads, static_cast<uint64_t>(seed), segment_dir);
     if (!f) return 1;
