@@ -45,10 +45,7 @@ float Int8IpDistance(const void* a, const void* b, const void* param) {
     __m256i yb = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(xa, yb));
   }
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-  s = _mm_hadd_epi32(s, s);
-  s = _mm_hadd_epi32(s, s);
-  sum = _mm_cvtsi128_si32(s);
+  sum = cm::HorizontalSum(acc);
 #endif
   for (; i < d; ++i) sum += int32_t{x[i]} * int32_t{y[i]};
   return 1.0f - static_cast<float>(sum) * p->inv_scale_sq;

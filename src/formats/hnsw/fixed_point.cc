@@ -18,14 +18,6 @@ namespace {
 constexpr double kSumLimit = 2147483647.0 * 0.999;
 constexpr double kComponentLimit = 32766.0;
 
-#if defined(__AVX2__)
-int32_t HorizontalSum(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_hadd_epi32(s, s);
-  s = _mm_hadd_epi32(s, s);
-  return _mm_cvtsi128_si32(s);
-}
-#endif
 
 }  // namespace
 
@@ -88,35 +80,5 @@ void QuantizeFixedPoint(const float* v, size_t dim, float scale, int16_t* out) {
 #endif
   for (; j < dim; ++j) out[j] = static_cast<int16_t>(std::lrint(v[j] * scale));
 }
-
-namespace {
-
-// Σ a·b, or Σ (a−b)² when kL2: 16 components per AVX2 multiply-add, then a scalar tail.
-template <bool kL2>
-int32_t FixedPointSum(const int16_t* a, const int16_t* b, size_t dim) {
-  size_t j = 0;
-  int32_t sum = 0;
-#if defined(__AVX2__)
-  __m256i acc = _mm256_setzero_si256();
-  for (; j + 16 <= dim; j += 16) {
-    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
-    __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + j));
-    if constexpr (kL2) x = y = _mm256_sub_epi16(x, y);
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
-  }
-  sum = HorizontalSum(acc);
-#endif
-  for (; j < dim; ++j) {
-    int32_t x = a[j], y = b[j];
-    if constexpr (kL2) x = y = x - y;
-    sum += x * y;
-  }
-  return sum;
-}
-
-}  // namespace
-
-int32_t FixedPointDot(const int16_t* a, const int16_t* b, size_t dim) { return FixedPointSum<false>(a, b, dim); }
-int32_t FixedPointL2Sq(const int16_t* a, const int16_t* b, size_t dim) { return FixedPointSum<true>(a, b, dim); }
 
 }  // namespace cm

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/collection.h"
+#include "formats/hnsw/fixed_point_kernels.h"
 
 namespace cm {
 
@@ -50,8 +51,6 @@ class FixedPointStats {
 
 // round(v · scale) into `out` (the scale guarantees the range).
 void QuantizeFixedPoint(const float* v, size_t dim, float scale, int16_t* out);
-// Σ a·b and Σ (a−b)² over `dim` components, exactly (int32; the scale keeps them in range).
-int32_t FixedPointDot(const int16_t* a, const int16_t* b, size_t dim);
-int32_t FixedPointL2Sq(const int16_t* a, const int16_t* b, size_t dim);
+// FixedPointDot and FixedPointL2Sq, Σ a·b and Σ (a−b)² over the copies: fixed_point_kernels.h.
 
 }  // namespace cm
