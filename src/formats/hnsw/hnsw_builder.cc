@@ -9,6 +9,7 @@
 
 #include "formats/hnsw/cosine.h"
 #include "formats/hnsw/fixed_point.h"
+#include "formats/hnsw/graph_insert.h"
 #include "formats/hnsw/segment_files.h"
 
 namespace cm {
@@ -50,6 +51,63 @@ class FixedPointSpace final : public hnswlib::SpaceInterface<float> {
   bool l2_;
 };
 
+using Graph = hnswlib::HierarchicalNSW<float>;
+
+// The graph's distance between two elements' data, as a functor GraphInserter can inline.
+// The same expressions as FixedPointIpDistance and FixedPointL2Distance, so the same floats.
+struct FixedPointIp {
+  FixedPointParam p;
+  float operator()(const void* a, const void* b) const {
+    int32_t dot = FixedPointDot(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p.dim);
+    return 1.0f - static_cast<float>(dot) * p.inv_scale_sq;
+  }
+};
+struct FixedPointL2 {
+  FixedPointParam p;
+  float operator()(const void* a, const void* b) const {
+    int32_t sq = FixedPointL2Sq(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p.dim);
+    return static_cast<float>(sq) * p.inv_scale_sq;
+  }
+};
+struct SpaceDistance {  // hnswlib's float spaces, through their function pointer
+  hnswlib::DISTFUNC<float> f;
+  void* param;
+  float operator()(const void* a, const void* b) const { return f(a, b, param); }
+};
+
+// Inserts into the graph: GraphInserter (the default), or hnswlib's own addPoint.
+class PointInserter {
+ public:
+  virtual ~PointInserter() = default;
+  virtual Status Insert(const void* point, uint64_t label) = 0;
+};
+
+template <class Distance>
+class NativeInserter final : public PointInserter {
+ public:
+  NativeInserter(Graph& graph, Distance d) : inserter_(graph, d) {}
+  Status Insert(const void* point, uint64_t label) override { return inserter_.Insert(point, label); }
+
+ private:
+  GraphInserter<Graph, Distance> inserter_;
+};
+
+class HnswlibInserter final : public PointInserter {
+ public:
+  explicit HnswlibInserter(Graph& graph) : graph_(graph) {}
+  Status Insert(const void* point, uint64_t label) override {
+    try {
+      graph_.addPoint(point, static_cast<hnswlib::labeltype>(label));
+    } catch (const std::exception& e) {
+      return Status::Internal(fmt::format("hnswlib failed to insert label {}: {}", label, e.what()));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Graph& graph_;
+};
+
 // Elements of data_level0.bin made on two threads from this many per chunk.
 constexpr size_t kParallelFillElements = 256;
 
@@ -86,12 +144,25 @@ class HnswIndexImpl final : public HnswIndex {
       return Status::IoError(fmt::format("cannot allocate an HNSW index of {} × {}: {}", capacity, dim_, e.what()));
     }
     norms_.assign(capacity, 0.0f);
+    if (o.hnswlib_insertion) {
+      inserter_ = std::make_unique<HnswlibInserter>(*index_);
+    } else if (scale_ > 0) {
+      const FixedPointParam p{dim_, 1.0f / (scale_ * scale_)};
+      if (space_kind_ == Space::kL2) {
+        inserter_ = std::make_unique<NativeInserter<FixedPointL2>>(*index_, FixedPointL2{p});
+      } else {
+        inserter_ = std::make_unique<NativeInserter<FixedPointIp>>(*index_, FixedPointIp{p});
+      }
+    } else {
+      inserter_ = std::make_unique<NativeInserter<SpaceDistance>>(
+          *index_, SpaceDistance{space_->get_dist_func(), space_->get_dist_func_param()});
+    }
     return Status::Ok();
   }
 
   size_t capacity() const { return index_->max_elements_; }
 
-  // Thread-safe (hnswlib's addPoint is; norms_ slots are distinct per label).
+  // Thread-safe (both inserters are; norms_ slots are distinct per label).
   Status AddOne(const float* v, uint64_t label) {
     if (label == 0 || label > norms_.size()) {
       return Status::Internal(fmt::format("HNSW label {} outside 1..{}", label, norms_.size()));
@@ -103,12 +174,7 @@ class HnswIndexImpl final : public HnswIndex {
       norms_[label - 1] = NormalizeForCosine(v, dim_, buf.data());
       v = buf.data();
     }
-    try {
-      index_->addPoint(InSpace(v, &fixed), static_cast<hnswlib::labeltype>(label));
-    } catch (const std::exception& e) {
-      return Status::Internal(fmt::format("hnswlib failed to insert label {}: {}", label, e.what()));
-    }
-    return Status::Ok();
+    return inserter_->Insert(InSpace(v, &fixed), label);
   }
 
   Status Grow(size_t capacity) {
@@ -242,7 +308,8 @@ class HnswIndexImpl final : public HnswIndex {
   float scale_ = 0;  // nonzero: the graph holds int16 copies (fixed_point.h)
   std::function<Status(const uint64_t*, size_t, float*)> exact_vectors_;
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
-  std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
+  std::unique_ptr<Graph> index_;
+  std::unique_ptr<PointInserter> inserter_;  // set by Init (a loaded index is not added to)
   std::vector<float> norms_;  // by row (label - 1)
 };
 

@@ -1,4 +1,5 @@
-// Builds an HNSW graph with hnswlib (Debian's libhnswlib-dev) and writes it as a Chroma 1.x
+// Builds an HNSW graph in hnswlib's structures (Debian's libhnswlib-dev; inserting with
+// GraphInserter, graph_insert.h, which makes hnswlib's graph faster) and writes it as a Chroma 1.x
 // vector-segment folder: header.bin, data_level0.bin, length.bin, link_lists.bin
 // (modern-format.md §3). The pickle is written by the caller (it knows the ids).
 //
@@ -15,7 +16,7 @@
 // vectors, which the builder asks back by label as it writes data_level0.bin.
 //
 // HnswBuilder builds incrementally: vectors are added as they are read, from any number of
-// threads at once (hnswlib's addPoint supports it), so records never have to be held beside the
+// threads at once (as hnswlib's addPoint), so records never have to be held beside the
 // graph. Finish() gives the HnswIndex, which is not thread-safe and owns its graph memory.
 #pragma once
 
@@ -40,6 +41,9 @@ struct HnswBuildOptions {
   // exactly as they were added (before normalisation), by label, when the segment is written.
   float fixed_point_scale = 0;
   std::function<Status(const uint64_t* labels, size_t n, float* out)> exact_vectors;
+  // Insert with hnswlib's own addPoint instead of GraphInserter (graph_insert.h), which makes
+  // the same graph with less bookkeeping: for the tests that compare the two, and A/B runs.
+  bool hnswlib_insertion = false;
 };
 
 class HnswIndex {
