@@ -18,7 +18,6 @@ namespace {
 constexpr double kSumLimit = 2147483647.0 * 0.999;
 constexpr double kComponentLimit = 32766.0;
 
-
 }  // namespace
 
 void FixedPointStats::Add(const float* v) {

@@ -30,7 +30,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -125,12 +124,6 @@ class GraphInserter {
     bool expanded;
   };
 
-  // Closer first; at equal distance the higher id first, the order hnswlib's heuristic takes
-  // them in (its max-heap of (−distance, id)).
-  static bool Before(float d, uint32_t id, const Candidate& c) {
-    return d < c.distance || (d == c.distance && id > c.id);
-  }
-
   uint32_t* LinksAt(uint32_t id, int level) const {
     return level == 0 ? reinterpret_cast<uint32_t*>(ix_.get_linklist0(id))
                       : reinterpret_cast<uint32_t*>(ix_.get_linklist(id, level));
@@ -208,9 +201,10 @@ class GraphInserter {
     size_t kept = 0;
     for (size_t i = 0; i < candidates.size() && kept < m; ++i) {
       const Candidate c = candidates[i];
+      const char* c_data = ix_.getDataByInternalId(c.id);
       bool good = true;
       for (size_t s = 0; s < kept && good; ++s) {
-        good = !(distance_(ix_.getDataByInternalId(candidates[s].id), ix_.getDataByInternalId(c.id)) < c.distance);
+        good = !(distance_(ix_.getDataByInternalId(candidates[s].id), c_data) < c.distance);
       }
       if (good) candidates[kept++] = c;
     }
@@ -264,6 +258,8 @@ class GraphInserter {
     }
     return static_cast<size_t>(base - sorted.data()) + NotBefore(d, id, *base);
   }
+  // Whether (d, id) goes after c. The order is closer first and, at equal distance, the higher
+  // id first: the order hnswlib's heuristic takes them in (its max-heap of (−distance, id)).
   static bool NotBefore(float d, uint32_t id, const Candidate& c) {
     return static_cast<bool>(!(d < c.distance) & !((d == c.distance) & (id > c.id)));
   }

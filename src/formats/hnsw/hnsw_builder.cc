@@ -22,16 +22,28 @@ struct FixedPointParam {
   float inv_scale_sq;
 };
 
-float FixedPointIpDistance(const void* a, const void* b, const void* param) {
-  const auto* p = static_cast<const FixedPointParam*>(param);
-  int32_t dot = FixedPointDot(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p->dim);
-  return 1.0f - static_cast<float>(dot) * p->inv_scale_sq;
-}
+// The distances as functors, which GraphInserter inlines; hnswlib's space calls the same ones
+// through a function pointer (FixedPointSpace), so both give the same floats.
+struct FixedPointIp {
+  FixedPointParam p;
+  float operator()(const void* a, const void* b) const {
+    int32_t dot = FixedPointDot(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p.dim);
+    return 1.0f - static_cast<float>(dot) * p.inv_scale_sq;
+  }
+};
+struct FixedPointL2 {
+  FixedPointParam p;
+  float operator()(const void* a, const void* b) const {
+    int32_t sq = FixedPointL2Sq(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p.dim);
+    return static_cast<float>(sq) * p.inv_scale_sq;
+  }
+};
 
+float FixedPointIpDistance(const void* a, const void* b, const void* param) {
+  return FixedPointIp{*static_cast<const FixedPointParam*>(param)}(a, b);
+}
 float FixedPointL2Distance(const void* a, const void* b, const void* param) {
-  const auto* p = static_cast<const FixedPointParam*>(param);
-  int32_t sq = FixedPointL2Sq(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p->dim);
-  return static_cast<float>(sq) * p->inv_scale_sq;
+  return FixedPointL2{*static_cast<const FixedPointParam*>(param)}(a, b);
 }
 
 // int16 slots an element's copy takes: an even number, so that the element (links, copy, label)
@@ -53,22 +65,6 @@ class FixedPointSpace final : public hnswlib::SpaceInterface<float> {
 
 using Graph = hnswlib::HierarchicalNSW<float>;
 
-// The graph's distance between two elements' data, as a functor GraphInserter can inline.
-// The same expressions as FixedPointIpDistance and FixedPointL2Distance, so the same floats.
-struct FixedPointIp {
-  FixedPointParam p;
-  float operator()(const void* a, const void* b) const {
-    int32_t dot = FixedPointDot(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p.dim);
-    return 1.0f - static_cast<float>(dot) * p.inv_scale_sq;
-  }
-};
-struct FixedPointL2 {
-  FixedPointParam p;
-  float operator()(const void* a, const void* b) const {
-    int32_t sq = FixedPointL2Sq(static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), p.dim);
-    return static_cast<float>(sq) * p.inv_scale_sq;
-  }
-};
 struct SpaceDistance {  // hnswlib's float spaces, through their function pointer
   hnswlib::DISTFUNC<float> f;
   void* param;
