@@ -11,7 +11,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -45,15 +44,8 @@ std::optional<Build> BuildGraph(const cm::bench::StudyInput& in, const std::vect
                                 bool hnswlib, int seed) {
   const cm::bench::LegacyVectors& v = in.vectors;
   const size_t dim = v.dim;
-  cm::HnswBuildOptions o;
-  o.space = cm::Space::kCosine;
-  o.seed = static_cast<uint64_t>(seed);
-  o.fixed_point_scale = scale;
+  cm::HnswBuildOptions o = cm::bench::StudyBuildOptions(v, scale, static_cast<uint64_t>(seed));
   o.hnswlib_insertion = hnswlib;
-  o.exact_vectors = [&v, dim](const uint64_t* labels, size_t n, float* out) {
-    for (size_t i = 0; i < n; ++i) std::memcpy(out + i * dim, v.data.data() + (labels[i] - 1) * dim, dim * sizeof(float));
-    return cm::Status::Ok();
-  };
   auto builder = cm::HnswBuilder::Create(dim, v.rows(), o);
   if (!builder.ok()) {
     fmt::print(stderr, "{}\n", builder.status().ToString());

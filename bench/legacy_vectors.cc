@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <numeric>
@@ -36,6 +37,22 @@ int LoadStudyInput(int argc, char** argv, int extra, const char* usage, StudyInp
   out->stats = NormalizeRows(&out->vectors);
   out->queries = LoadRecallQueries(argv[2], out->vectors);
   return 0;
+}
+
+HnswBuildOptions StudyBuildOptions(const LegacyVectors& v, float scale, uint64_t seed) {
+  HnswBuildOptions o;
+  o.space = scale > 0 ? Space::kCosine : Space::kIp;  // the rows are unit-normalised already
+  o.max_neighbors = 16;
+  o.ef_construction = 100;
+  o.seed = seed;
+  o.fixed_point_scale = scale;
+  o.exact_vectors = [&v](const uint64_t* labels, size_t n, float* out) {
+    for (size_t i = 0; i < n; ++i) {
+      std::memcpy(out + i * v.dim, v.data.data() + (labels[i] - 1) * v.dim, v.dim * sizeof(float));
+    }
+    return Status::Ok();
+  };
+  return o;
 }
 
 std::vector<size_t> StudyOrder(size_t rows, int seed) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "formats/hnsw/fixed_point.h"
+#include "formats/hnsw/hnsw_builder.h"
 
 namespace cm::bench {
 
@@ -23,6 +24,12 @@ bool LoadLegacyVectors(const std::string& dir, LegacyVectors* out);
 // Every row scaled to unit length in place (the cosine space), and the FixedPointStats of the
 // result, from which the quantisation studies take their scales.
 FixedPointStats NormalizeRows(LegacyVectors* v);
+
+// How the studies build through the tool's HnswBuilder (M 16, ef_construction 100, `seed`) over
+// `v`'s unit-normalised rows: on int16 copies at `scale` in the cosine space, the exact vectors
+// given back from `v` (which must outlive the build); with no scale, hnswlib's float32
+// inner-product space, as bench/hnsw_floor builds.
+HnswBuildOptions StudyBuildOptions(const LegacyVectors& v, float scale, uint64_t seed);
 
 // The random insertion order a study gives `seed`: the rows shuffled by mt19937_64(1000 + seed).
 std::vector<size_t> StudyOrder(size_t rows, int seed);

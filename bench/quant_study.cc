@@ -13,7 +13,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,17 +43,7 @@ struct Build {
 std::optional<Build> BuildGraph(const cm::bench::LegacyVectors& v, const std::vector<size_t>& order, float scale,
                                 size_t threads, uint64_t seed, const std::string& dir) {
   const size_t dim = v.dim, rows = v.rows();
-  cm::HnswBuildOptions o;
-  o.space = scale > 0 ? cm::Space::kCosine : cm::Space::kIp;  // the vectors are unit-normalised already
-  o.max_neighbors = 16;
-  o.ef_construction = 100;
-  o.seed = seed;
-  o.fixed_point_scale = scale;
-  o.exact_vectors = [&v, dim](const uint64_t* labels, size_t n, float* out) {
-    for (size_t i = 0; i < n; ++i) std::memcpy(out + i * dim, v.data.data() + (labels[i] - 1) * dim, dim * sizeof(float));
-    return cm::Status::Ok();
-  };
-  auto builder = cm::HnswBuilder::Create(dim, rows, o);
+  auto builder = cm::HnswBuilder::Create(dim, rows, cm::bench::StudyBuildOptions(v, scale, seed));
   if (!builder.ok()) {
     fmt::print(stderr, "{}\n", builder.status().ToString());
     return std::nullopt;

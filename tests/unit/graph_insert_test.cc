@@ -3,13 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstring>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "formats/hnsw/fixed_point.h"
 #include "formats/hnsw/hnsw_builder.h"
 #include "hnsw_test_support.h"
 #include "test_env.h"
@@ -28,28 +26,9 @@ std::vector<float> Uniform(size_t n, uint32_t seed) {
 }
 
 HnswBuildOptions Options(const std::vector<float>& vecs, Space space, bool fixed_point, bool hnswlib) {
-  HnswBuildOptions o;
+  HnswBuildOptions o = fixed_point ? test::FixedPointOptions(vecs, kDim, space) : HnswBuildOptions{};
   o.space = space;
   o.hnswlib_insertion = hnswlib;
-  if (fixed_point) {
-    FixedPointStats stats(kDim);
-    std::vector<float> v(kDim);
-    for (size_t r = 0; r < vecs.size() / kDim; ++r) {
-      std::copy_n(vecs.begin() + static_cast<long>(r * kDim), kDim, v.begin());
-      if (space == Space::kCosine) {
-        float s = 0;
-        for (float x : v) s += x * x;
-        for (float& x : v) x /= std::sqrt(s);
-      }
-      stats.Add(v.data());
-    }
-    o.fixed_point_scale = stats.Scale(space).value_or(0.0f);
-    EXPECT_GT(o.fixed_point_scale, 0.0f);
-    o.exact_vectors = [&vecs](const uint64_t* labels, size_t k, float* out) {
-      for (size_t i = 0; i < k; ++i) std::memcpy(out + i * kDim, vecs.data() + (labels[i] - 1) * kDim, kDim * 4);
-      return Status::Ok();
-    };
-  }
   return o;
 }
 

@@ -34,35 +34,12 @@ std::vector<float> Clustered(size_t n, size_t dim, uint32_t seed) {
 
 std::string Read(const std::string& path) { return test::ReadFileOrDie(path); }
 
-// The vector a segment must store for `orig`: unit-normalised for cosine, as it is otherwise.
-std::vector<float> AsStored(const float* orig, size_t dim, Space space) {
-  std::vector<float> v(orig, orig + dim);
-  if (space == Space::kCosine) NormalizeForCosine(v.data(), dim, v.data());
-  return v;
-}
-
-// Options for a build on int16 copies of `vecs`, with the scale the writer would choose.
-HnswBuildOptions FixedPointOptions(const std::vector<float>& vecs, size_t dim, Space space) {
-  FixedPointStats stats(dim);
-  for (size_t r = 0; r < vecs.size() / dim; ++r) stats.Add(AsStored(vecs.data() + r * dim, dim, space).data());
-  std::optional<float> scale = stats.Scale(space);
-  EXPECT_TRUE(scale.has_value());
-  HnswBuildOptions o;
-  o.space = space;
-  o.fixed_point_scale = scale.value_or(0.0f);
-  o.exact_vectors = [&vecs, dim](const uint64_t* labels, size_t k, float* out) {
-    for (size_t i = 0; i < k; ++i) std::memcpy(out + i * dim, vecs.data() + (labels[i] - 1) * dim, dim * 4);
-    return Status::Ok();
-  };
-  return o;
-}
-
 void CheckSegment(Space space, bool fixed_point = false, size_t dim = 24) {
   const size_t n = 3000;
   auto vecs = Clustered(n, dim, 7);
   HnswBuildOptions o;
   o.space = space;
-  if (fixed_point) o = FixedPointOptions(vecs, dim, space);
+  if (fixed_point) o = test::FixedPointOptions(vecs, dim, space);
   auto index = test::BuildIndex(vecs.data(), n, dim, o);
   ASSERT_TRUE(index);
   std::string dir = test::MakeTempDir("hnsw");
@@ -102,7 +79,7 @@ void CheckSegment(Space space, bool fixed_point = false, size_t dim = 24) {
     float len;
     std::memcpy(&len, lengths.data() + i * 4, 4);
     // Exactly the float32 vector, whatever the graph was built with.
-    std::vector<float> want = AsStored(orig, dim, space);
+    std::vector<float> want = test::AsStored(orig, dim, space);
     ASSERT_EQ(std::memcmp(stored, want.data(), dim * 4), 0) << "element " << i;
     for (size_t j = 0; j < dim; ++j) {
       float expect = space == Space::kCosine ? stored[j] * len : stored[j];
@@ -174,7 +151,7 @@ TEST(HnswBuilder, FixedPointNeedsTheExactVectors) {
 TEST(HnswBuilder, FixedPointWriteFailsWhenTheVectorsCannotBeRead) {
   const size_t n = 2000, dim = 300;  // data_level0.bin over 1 MiB: the O_DIRECT path
   auto vecs = Clustered(n, dim, 3);
-  HnswBuildOptions o = FixedPointOptions(vecs, dim, Space::kL2);
+  HnswBuildOptions o = test::FixedPointOptions(vecs, dim, Space::kL2);
   auto index = test::BuildIndex(vecs.data(), n, dim, o);
   ASSERT_TRUE(index);
   // Replace the reader after the build: the index keeps its own copy, so build another one.

@@ -6,8 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
+#include <optional>
+#include <vector>
 
+#include "formats/hnsw/cosine.h"
+#include "formats/hnsw/fixed_point.h"
 #include "formats/hnsw/hnsw_builder.h"
 #include "sinks/index_feeder.h"
 
@@ -35,6 +40,30 @@ inline std::unique_ptr<HnswIndex> BuildIndex(const float* vectors, size_t rows, 
     if (!s.ok()) return nullptr;
   }
   return (*builder)->Finish();
+}
+
+// The vector a segment must store for `orig`: unit-normalised for cosine, as it is otherwise.
+inline std::vector<float> AsStored(const float* orig, size_t dim, Space space) {
+  std::vector<float> v(orig, orig + dim);
+  if (space == Space::kCosine) NormalizeForCosine(v.data(), dim, v.data());
+  return v;
+}
+
+// Options for a build on int16 copies of `vecs` (rows × dim; captured by reference, so it must
+// outlive the build), with the scale the writer would choose.
+inline HnswBuildOptions FixedPointOptions(const std::vector<float>& vecs, size_t dim, Space space) {
+  FixedPointStats stats(dim);
+  for (size_t r = 0; r < vecs.size() / dim; ++r) stats.Add(AsStored(vecs.data() + r * dim, dim, space).data());
+  std::optional<float> scale = stats.Scale(space);
+  EXPECT_TRUE(scale.has_value());
+  HnswBuildOptions o;
+  o.space = space;
+  o.fixed_point_scale = scale.value_or(0.0f);
+  o.exact_vectors = [&vecs, dim](const uint64_t* labels, size_t k, float* out) {
+    for (size_t i = 0; i < k; ++i) std::memcpy(out + i * dim, vecs.data() + (labels[i] - 1) * dim, dim * 4);
+    return Status::Ok();
+  };
+  return o;
 }
 
 }  // namespace cm::test
