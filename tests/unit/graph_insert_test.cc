@@ -92,6 +92,40 @@ TEST(GraphInsert, TwoThreadsBuildAGraphAsGoodAsHnswlibs) {
   EXPECT_GE(ours, theirs - 0.02) << "hnswlib's " << theirs;
 }
 
+// The tool grows the graph (HnswBuilder::Reserve) when a source has more records than it
+// announced; the inserter's per-element locks must grow with it.
+TEST(GraphInsert, TwoThreadsInsertIntoAGrownGraph) {
+  const auto vecs = Uniform(6000, 13);
+  const size_t n = vecs.size() / kDim;
+  auto builder = HnswBuilder::Create(kDim, 1000, Options(vecs, Space::kL2, false, false));
+  ASSERT_TRUE(builder.ok()) << builder.status().ToString();
+  for (size_t from : {size_t{0}, size_t{1000}}) {
+    const size_t to = from ? n : 1000;
+    if (from) {
+      ASSERT_TRUE((*builder)->Reserve(n).ok());
+    }
+    IndexFeeder feeder(2, size_t{8} << 20, nullptr);
+    for (size_t start = from; start < to; start += 64) {
+      IndexFeeder::Chunk c;
+      c.builder = builder->get();
+      c.dim = kDim;
+      for (size_t r = start; r < std::min(to, start + 64); ++r) c.labels.push_back(r + 1);
+      c.vectors.assign(vecs.data() + start * kDim, vecs.data() + (start + c.labels.size()) * kDim);
+      ASSERT_TRUE(feeder.Submit(std::move(c)).ok());
+    }
+    Status s = feeder.Drain();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  auto index = (*builder)->Finish();
+  ASSERT_EQ(index->size(), n);
+  size_t found = 0;
+  for (size_t r = 0; r < n; r += 97) {
+    const auto hits = index->Search(vecs.data() + r * kDim, 1, 64);
+    found += !hits.empty() && hits[0].second == r + 1;
+  }
+  EXPECT_GE(found, (n + 96) / 97 * 95 / 100) << "records found as their own nearest neighbour";
+}
+
 TEST(GraphInsert, ALabelGivenTwiceIsAnError) {
   HnswBuildOptions o;
   auto b = HnswBuilder::Create(2, 4, o);

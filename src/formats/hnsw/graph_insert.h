@@ -2,7 +2,7 @@
 // bookkeeping per step.
 //
 // It works on hnswlib's own structures (the level-0 block, the upper link lists, the element
-// levels, the locks, the level generator), so the graph is hnswlib's in every byte it writes:
+// levels, the level generator), so the graph is hnswlib's in every byte it writes:
 // HnswIndex writes, loads and searches it as any other. What differs is how an insertion gets
 // there (docs/performance.md, "Graph insertion"):
 //   * the layer search keeps its ef best candidates in one sorted array and expands the closest
@@ -16,12 +16,15 @@
 //     each vector fetched two comparisons ahead;
 //   * the place of a new candidate is found by a binary search without branches;
 //   * the distance is a functor the compiler inlines, kernel and all (fixed_point_kernels.h),
-//     not a function pointer.
+//     not a function pointer;
+//   * an element's lock is a byte of its own array (ElementLock), not hnswlib's std::mutex,
+//     taken around the same sections.
 // The neighbour selection (hnswlib's heuristic, getNeighborsByHeuristic2), the order links are
 // written in (farthest first, as hnswlib's heap pops them), the levels (hnswlib's generator, the
-// same draws in the same order) and the locks held while links change are hnswlib's. With one
-// thread the graph is the same as hnswlib's byte for byte, up to the order of candidates at
-// exactly equal distances (hnswlib orders those by its heaps' layout); a unit test checks it.
+// same draws in the same order) and what is locked while links are read or changed are
+// hnswlib's. With one thread the graph is the same as hnswlib's byte for byte, up to the order of
+// candidates at exactly equal distances (hnswlib orders those by its heaps' layout); a unit test
+// checks it.
 //
 // A template over the index so that this header does not include hnswlib's, which define
 // non-inline functions: hnsw_builder.cc, which includes them, instantiates it.
@@ -30,10 +33,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/status.h"
@@ -45,7 +51,12 @@ namespace cm {
 template <class Index, class Distance>
 class GraphInserter {
  public:
-  GraphInserter(Index& index, Distance distance) : ix_(index), distance_(distance) {}
+  GraphInserter(Index& index, Distance distance)
+      : ix_(index), distance_(distance), locks_(new std::atomic<uint8_t>[index.max_elements_]()) {}
+
+  // The index was resized (hnswlib's resizeIndex) to hold `capacity` elements. As that resize,
+  // not while an insertion runs.
+  void Grown(size_t capacity) { locks_.reset(new std::atomic<uint8_t>[capacity]()); }
 
   // Inserts `point` (the index's data size, as the space takes it) under `label`. Several
   // threads may call it at once, as hnswlib's addPoint. A label given twice is an error (hnswlib
@@ -63,7 +74,7 @@ class GraphInserter {
     }
     // As hnswlib: the new element's lock is held until it is linked at every level, so another
     // insertion that reaches it through a neighbour's new back-link waits for it.
-    std::lock_guard<std::mutex> own(ix_.link_list_locks_[cur]);
+    ElementLock own(locks_, cur);
     int level;
     {
       std::lock_guard<std::mutex> lock(level_mutex_);  // hnswlib draws unguarded; same sequence
@@ -132,7 +143,7 @@ class GraphInserter {
   // links_ = id's neighbours at `level`, copied under its lock (the first 16 bits of the count
   // word are the count, as hnswlib's getListCount reads them).
   void CopyLinks(uint32_t id, int level) {
-    std::lock_guard<std::mutex> lock(ix_.link_list_locks_[id]);
+    ElementLock lock(locks_, id);
     const uint32_t* list = LinksAt(id, level);
     const size_t count = *reinterpret_cast<const uint16_t*>(list);
     links_.assign(list + 1, list + 1 + count);
@@ -224,7 +235,7 @@ class GraphInserter {
     const char* cur_data = ix_.getDataByInternalId(cur);
     for (size_t i = pool_.size(); i-- > 0;) {
       const uint32_t other = pool_[i].id;
-      std::lock_guard<std::mutex> lock(ix_.link_list_locks_[other]);
+      ElementLock lock(locks_, other);
       uint32_t* list = LinksAt(other, level);
       const size_t count = *reinterpret_cast<const uint16_t*>(list);
       if (count < max_links) {
@@ -268,8 +279,37 @@ class GraphInserter {
     sorted.insert(sorted.begin() + static_cast<std::ptrdiff_t>(Position(sorted, c.distance, c.id)), c);
   }
 
+  // A spin lock of one byte per element, where hnswlib has a std::mutex (40 bytes) per element:
+  // a layer search takes the lock of every node it expands, and hnswlib's array of mutexes is too
+  // large to stay in cache (4 MB at 100k elements), so each lock was a miss; held as hnswlib holds
+  // its own, so the critical sections are the same. A waiter spins, then yields (the one long
+  // wait is for an element still being inserted, whose lock is held until it is linked).
+  class ElementLock {
+   public:
+    ElementLock(const std::unique_ptr<std::atomic<uint8_t>[]>& locks, uint32_t id) : byte_(locks[id]) {
+      for (int spins = 0; byte_.exchange(1, std::memory_order_acquire);) {
+        while (byte_.load(std::memory_order_relaxed)) {
+          if (++spins >= 1024) {
+            std::this_thread::yield();
+          } else {
+#if defined(__x86_64__)
+            __builtin_ia32_pause();
+#endif
+          }
+        }
+      }
+    }
+    ~ElementLock() { byte_.store(0, std::memory_order_release); }
+    ElementLock(const ElementLock&) = delete;
+    ElementLock& operator=(const ElementLock&) = delete;
+
+   private:
+    std::atomic<uint8_t>& byte_;
+  };
+
   Index& ix_;
   Distance distance_;
+  std::unique_ptr<std::atomic<uint8_t>[]> locks_;
   std::mutex level_mutex_;
   // Per-thread scratch (the inserter is shared by the graph threads).
   static thread_local std::vector<uint32_t> links_;

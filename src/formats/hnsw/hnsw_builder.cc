@@ -76,6 +76,8 @@ class PointInserter {
  public:
   virtual ~PointInserter() = default;
   virtual Status Insert(const void* point, uint64_t label) = 0;
+  // The graph has grown to hold `capacity` elements (no insertion runs meanwhile).
+  virtual void Grown(size_t capacity) = 0;
 };
 
 template <class Distance>
@@ -83,6 +85,7 @@ class NativeInserter final : public PointInserter {
  public:
   NativeInserter(Graph& graph, Distance d) : inserter_(graph, d) {}
   Status Insert(const void* point, uint64_t label) override { return inserter_.Insert(point, label); }
+  void Grown(size_t capacity) override { inserter_.Grown(capacity); }
 
  private:
   GraphInserter<Graph, Distance> inserter_;
@@ -91,6 +94,7 @@ class NativeInserter final : public PointInserter {
 class HnswlibInserter final : public PointInserter {
  public:
   explicit HnswlibInserter(Graph& graph) : graph_(graph) {}
+  void Grown(size_t) override {}
   Status Insert(const void* point, uint64_t label) override {
     try {
       graph_.addPoint(point, static_cast<hnswlib::labeltype>(label));
@@ -181,6 +185,7 @@ class HnswIndexImpl final : public HnswIndex {
       return Status::IoError(fmt::format("cannot grow the HNSW index to {} × {}: {}", capacity, dim_, e.what()));
     }
     norms_.resize(capacity, 0.0f);
+    if (inserter_) inserter_->Grown(capacity);
     return Status::Ok();
   }
 
