@@ -174,10 +174,11 @@ class GraphInserter {
       // distances, each vector fetched ahead of its turn.
       size_t n = 0;
       for (uint32_t id : links) __builtin_prefetch(visited + id);
-      for (uint32_t id : links) {
-        if (visited[id] == tag) continue;
+      for (uint32_t id : links) {  // without a branch: whether one was visited is not predictable
+        const bool fresh = visited[id] != tag;
         visited[id] = tag;
-        links[n++] = id;
+        links[n] = id;
+        n += fresh;
       }
       for (size_t j = 0; j < std::min(n, kAhead); ++j) Prefetch(data + size_t{links[j]} * stride);
       for (size_t j = 0; j < n; ++j) {
