@@ -104,17 +104,7 @@ TEST(GraphInsert, TwoThreadsInsertIntoAGrownGraph) {
     if (from) {
       ASSERT_TRUE((*builder)->Reserve(n).ok());
     }
-    IndexFeeder feeder(2, size_t{8} << 20, nullptr);
-    for (size_t start = from; start < to; start += 64) {
-      IndexFeeder::Chunk c;
-      c.builder = builder->get();
-      c.dim = kDim;
-      for (size_t r = start; r < std::min(to, start + 64); ++r) c.labels.push_back(r + 1);
-      c.vectors.assign(vecs.data() + start * kDim, vecs.data() + (start + c.labels.size()) * kDim);
-      ASSERT_TRUE(feeder.Submit(std::move(c)).ok());
-    }
-    Status s = feeder.Drain();
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_TRUE(test::AddRows(builder->get(), vecs.data(), kDim, from, to, 2));
   }
   auto index = (*builder)->Finish();
   ASSERT_EQ(index->size(), n);

@@ -18,27 +18,31 @@
 
 namespace cm::test {
 
+// Adds rows [from, to) of `vectors` (label = row + 1) to `builder` through an IndexFeeder with
+// `threads` graph threads, in chunks of 256 rows, as the writer feeds it; whether all went in.
+inline bool AddRows(HnswBuilder* builder, const float* vectors, size_t dim, size_t from, size_t to, size_t threads) {
+  IndexFeeder feeder(threads, size_t{8} << 20, nullptr);
+  for (size_t start = from; start < to; start += 256) {
+    IndexFeeder::Chunk c;
+    c.builder = builder;
+    c.dim = dim;
+    for (size_t r = start; r < std::min(to, start + 256); ++r) c.labels.push_back(r + 1);
+    c.vectors.assign(vectors + start * dim, vectors + (start + c.labels.size()) * dim);
+    Status s = feeder.Submit(std::move(c));
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  Status s = feeder.Drain();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return s.ok();
+}
+
 // Row r of `vectors` (rows × dim) gets label r + 1. Null (with a test failure) on error.
 inline std::unique_ptr<HnswIndex> BuildIndex(const float* vectors, size_t rows, size_t dim,
                                              const HnswBuildOptions& options, size_t threads = 2) {
   auto builder = HnswBuilder::Create(dim, rows, options);
   EXPECT_TRUE(builder.ok()) << builder.status().ToString();
   if (!builder.ok()) return nullptr;
-  {
-    IndexFeeder feeder(threads, size_t{8} << 20, nullptr);
-    for (size_t start = 0; start < rows; start += 256) {
-      IndexFeeder::Chunk c;
-      c.builder = builder->get();
-      c.dim = dim;
-      for (size_t r = start; r < std::min(rows, start + 256); ++r) c.labels.push_back(r + 1);
-      c.vectors.assign(vectors + start * dim, vectors + (start + c.labels.size()) * dim);
-      Status s = feeder.Submit(std::move(c));
-      EXPECT_TRUE(s.ok()) << s.ToString();
-    }
-    Status s = feeder.Drain();
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    if (!s.ok()) return nullptr;
-  }
+  if (!AddRows(builder->get(), vectors, dim, 0, rows, threads)) return nullptr;
   return (*builder)->Finish();
 }
 

@@ -74,7 +74,7 @@ class GraphInserter {
     }
     // As hnswlib: the new element's lock is held until it is linked at every level, so another
     // insertion that reaches it through a neighbour's new back-link waits for it.
-    ElementLock own(locks_, cur);
+    ElementLock own(locks_[cur]);
     int level;
     {
       std::lock_guard<std::mutex> lock(level_mutex_);  // hnswlib draws unguarded; same sequence
@@ -143,7 +143,7 @@ class GraphInserter {
   // links_ = id's neighbours at `level`, copied under its lock (the first 16 bits of the count
   // word are the count, as hnswlib's getListCount reads them).
   void CopyLinks(uint32_t id, int level) {
-    ElementLock lock(locks_, id);
+    ElementLock lock(locks_[id]);
     const uint32_t* list = LinksAt(id, level);
     const size_t count = *reinterpret_cast<const uint16_t*>(list);
     links_.assign(list + 1, list + 1 + count);
@@ -236,7 +236,7 @@ class GraphInserter {
     const char* cur_data = ix_.getDataByInternalId(cur);
     for (size_t i = pool_.size(); i-- > 0;) {
       const uint32_t other = pool_[i].id;
-      ElementLock lock(locks_, other);
+      ElementLock lock(locks_[other]);
       uint32_t* list = LinksAt(other, level);
       const size_t count = *reinterpret_cast<const uint16_t*>(list);
       if (count < max_links) {
@@ -287,17 +287,9 @@ class GraphInserter {
   // wait is for an element still being inserted, whose lock is held until it is linked).
   class ElementLock {
    public:
-    ElementLock(const std::unique_ptr<std::atomic<uint8_t>[]>& locks, uint32_t id) : byte_(locks[id]) {
+    explicit ElementLock(std::atomic<uint8_t>& byte) : byte_(byte) {
       for (int spins = 0; byte_.exchange(1, std::memory_order_acquire);) {
-        while (byte_.load(std::memory_order_relaxed)) {
-          if (++spins >= 1024) {
-            std::this_thread::yield();
-          } else {
-#if defined(__x86_64__)
-            __builtin_ia32_pause();
-#endif
-          }
-        }
+        while (byte_.load(std::memory_order_relaxed)) Wait(++spins);
       }
     }
     ~ElementLock() { byte_.store(0, std::memory_order_release); }
@@ -305,6 +297,13 @@ class GraphInserter {
     ElementLock& operator=(const ElementLock&) = delete;
 
    private:
+    static void Wait(int spins) {
+      if (spins >= 1024) return std::this_thread::yield();
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    }
+
     std::atomic<uint8_t>& byte_;
   };
 
