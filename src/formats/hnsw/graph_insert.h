@@ -18,7 +18,12 @@
 //   * the distance is a functor the compiler inlines, kernel and all (fixed_point_kernels.h),
 //     not a function pointer;
 //   * an element's lock is a byte of its own array (ElementLock), not hnswlib's std::mutex,
-//     taken around the same sections.
+//     taken around the same sections;
+//   * when a full level-0 list is pruned, the links the heuristic kept the last time it chose
+//     that list are not compared with one another again (settled_): the heuristic would find
+//     what it found then. Only the links appended since, and the new one, are compared with the
+//     rest. The same links are kept; about 40 % of the heuristic's comparisons are left out at
+//     100k × 384 (docs/performance.md, "Graph insertion").
 // The neighbour selection (hnswlib's heuristic, getNeighborsByHeuristic2), the order links are
 // written in (farthest first, as hnswlib's heap pops them), the levels (hnswlib's generator, the
 // same draws in the same order) and what is locked while links are read or changed are
@@ -52,11 +57,21 @@ template <class Index, class Distance>
 class GraphInserter {
  public:
   GraphInserter(Index& index, Distance distance)
-      : ix_(index), distance_(distance), locks_(new std::atomic<uint8_t>[index.max_elements_]()) {}
+      : ix_(index),
+        distance_(distance),
+        locks_(new std::atomic<uint8_t>[index.max_elements_]()),
+        settled_(new uint16_t[index.max_elements_]()),
+        capacity_(index.max_elements_) {}
 
   // The index was resized (hnswlib's resizeIndex) to hold `capacity` elements. As that resize,
   // not while an insertion runs.
-  void Grown(size_t capacity) { locks_.reset(new std::atomic<uint8_t>[capacity]()); }
+  void Grown(size_t capacity) {
+    locks_.reset(new std::atomic<uint8_t>[capacity]());
+    std::unique_ptr<uint16_t[]> settled(new uint16_t[capacity]());
+    std::copy_n(settled_.get(), std::min(capacity, capacity_), settled.get());
+    settled_ = std::move(settled);
+    capacity_ = capacity;
+  }
 
   // Inserts `point` (the index's data size, as the space takes it) under `label`. Several
   // threads may call it at once, as hnswlib's addPoint. A label given twice is an error (hnswlib
@@ -133,6 +148,7 @@ class GraphInserter {
     float distance;
     uint32_t id;
     bool expanded;
+    bool settled;  // in a prune: one of the links the heuristic kept last time (settled_)
   };
 
   uint32_t* LinksAt(uint32_t id, int level) const {
@@ -163,7 +179,7 @@ class GraphInserter {
     auto* const visited = visited_list->mass;
     const auto tag = visited_list->curV;
     pool.clear();
-    pool.push_back({distance_(q, data + size_t{entry} * stride), entry, false});
+    pool.push_back({distance_(q, data + size_t{entry} * stride), entry, false, false});
     visited[entry] = tag;
     size_t k = 0;  // every candidate before k is expanded
     while (k < pool.size()) {
@@ -188,7 +204,7 @@ class GraphInserter {
         if (pool.size() >= ef && !(d < pool.back().distance)) continue;
         const size_t at = Position(pool, d, id);
         if (pool.size() >= ef) pool.pop_back();
-        pool.insert(pool.begin() + static_cast<std::ptrdiff_t>(at), Candidate{d, id, false});
+        pool.insert(pool.begin() + static_cast<std::ptrdiff_t>(at), Candidate{d, id, false, false});
         lowest_new = std::min(lowest_new, at);
       }
       k = lowest_new <= k ? lowest_new : k + 1;
@@ -207,20 +223,26 @@ class GraphInserter {
   }
 
   // hnswlib's getNeighborsByHeuristic2: from `candidates` (closest first), each one closer to
-  // the query than to every one already kept, until `m` are kept; all of them when fewer than m.
-  void SelectNeighbors(std::vector<Candidate>& candidates, size_t m) {
-    if (candidates.size() < m) return;
+  // the query than to every one already kept, until `m` are kept; all of them when fewer than m
+  // (then it returns false: the heuristic did not run).
+  // Two settled candidates are not compared: both were kept by the heuristic from the same base,
+  // so the later one was found closer to the base than to the earlier one then, and the same
+  // comparison would find it again (the same vectors, the same order; see settled_).
+  bool SelectNeighbors(std::vector<Candidate>& candidates, size_t m) {
+    if (candidates.size() < m) return false;
     size_t kept = 0;
     for (size_t i = 0; i < candidates.size() && kept < m; ++i) {
       const Candidate c = candidates[i];
       const char* c_data = ix_.getDataByInternalId(c.id);
       bool good = true;
       for (size_t s = 0; s < kept && good; ++s) {
+        if (c.settled & candidates[s].settled) continue;
         good = !(distance_(ix_.getDataByInternalId(candidates[s].id), c_data) < c.distance);
       }
       if (good) candidates[kept++] = c;
     }
     candidates.resize(kept);
+    return true;
   }
 
   // hnswlib's mutuallyConnectNewElement: links `cur` at `level` to its selected neighbours and
@@ -228,11 +250,12 @@ class GraphInserter {
   // the next level's entry point.
   uint32_t Connect(uint32_t cur, int level) {
     const size_t max_links = level ? ix_.maxM_ : ix_.maxM0_;
-    SelectNeighbors(pool_, ix_.M_);
+    const bool ran = SelectNeighbors(pool_, ix_.M_);
     // Written farthest first, as hnswlib pops them from its max-heap.
     uint32_t* own = LinksAt(cur, level);
     *reinterpret_cast<uint16_t*>(own) = static_cast<uint16_t>(pool_.size());
     for (size_t i = 0; i < pool_.size(); ++i) own[1 + i] = pool_[pool_.size() - 1 - i].id;
+    if (level == 0) settled_[cur] = ran ? static_cast<uint16_t>(pool_.size()) : 0;
     const char* cur_data = ix_.getDataByInternalId(cur);
     for (size_t i = pool_.size(); i-- > 0;) {
       const uint32_t other = pool_[i].id;
@@ -245,14 +268,16 @@ class GraphInserter {
         continue;
       }
       const char* other_data = ix_.getDataByInternalId(other);
+      const size_t settled = level == 0 ? settled_[other] : 0;
       prune_.clear();
-      Place(prune_, {distance_(cur_data, other_data), cur, false});
+      Place(prune_, {distance_(cur_data, other_data), cur, false, false});
       for (size_t j = 0; j < count; ++j) {
-        Place(prune_, {distance_(ix_.getDataByInternalId(list[1 + j]), other_data), list[1 + j], false});
+        Place(prune_, {distance_(ix_.getDataByInternalId(list[1 + j]), other_data), list[1 + j], false, j < settled});
       }
       SelectNeighbors(prune_, max_links);
       for (size_t j = 0; j < prune_.size(); ++j) list[1 + j] = prune_[prune_.size() - 1 - j].id;
       *reinterpret_cast<uint16_t*>(list) = static_cast<uint16_t>(prune_.size());
+      if (level == 0) settled_[other] = static_cast<uint16_t>(prune_.size());
     }
     return pool_.front().id;
   }
@@ -310,6 +335,12 @@ class GraphInserter {
   Index& ix_;
   Distance distance_;
   std::unique_ptr<std::atomic<uint8_t>[]> locks_;
+  // settled_[e]: how many of e's first level-0 links the heuristic kept the last time it chose
+  // them (its own selection, or the last prune of its list); links appended since come after.
+  // Changed under e's lock, with the list. 0 for a loaded graph's elements (nothing is skipped).
+  // (16 bits, as hnswlib's link count: 2 M links at level 0 need not fit a byte.)
+  std::unique_ptr<uint16_t[]> settled_;
+  size_t capacity_;
   std::mutex level_mutex_;
   // Per-thread scratch (the inserter is shared by the graph threads).
   static thread_local std::vector<uint32_t> links_;
