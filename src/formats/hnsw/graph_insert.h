@@ -23,7 +23,8 @@
 //     that list are not compared with one another again (settled_): the heuristic would find
 //     what it found then. Only the links appended since, and the new one, are compared with the
 //     rest. The same links are kept; about 40 % of the heuristic's comparisons are left out at
-//     100k × 384 (docs/performance.md, "Graph insertion").
+//     100k × 384 (docs/performance.md, "Graph insertion"). And the distances of a list's links
+//     to its element are kept from when each link was made, not computed again.
 // The neighbour selection (hnswlib's heuristic, getNeighborsByHeuristic2), the order links are
 // written in (farthest first, as hnswlib's heap pops them), the levels (hnswlib's generator, the
 // same draws in the same order) and what is locked while links are read or changed are
@@ -61,7 +62,9 @@ class GraphInserter {
         distance_(distance),
         locks_(new std::atomic<uint8_t>[index.max_elements_]()),
         settled_(new uint16_t[index.max_elements_]()),
-        capacity_(index.max_elements_) {}
+        link_distance_(new float[index.max_elements_ * index.maxM0_]),
+        capacity_(index.max_elements_),
+        first_(index.cur_element_count) {}
 
   // The index was resized (hnswlib's resizeIndex) to hold `capacity` elements. As that resize,
   // not while an insertion runs.
@@ -70,6 +73,9 @@ class GraphInserter {
     std::unique_ptr<uint16_t[]> settled(new uint16_t[capacity]());
     std::copy_n(settled_.get(), std::min(capacity, capacity_), settled.get());
     settled_ = std::move(settled);
+    std::unique_ptr<float[]> distances(new float[capacity * ix_.maxM0_]);
+    std::copy_n(link_distance_.get(), std::min(capacity, capacity_) * ix_.maxM0_, distances.get());
+    link_distance_ = std::move(distances);
     capacity_ = capacity;
   }
 
@@ -255,31 +261,46 @@ class GraphInserter {
     uint32_t* own = LinksAt(cur, level);
     *reinterpret_cast<uint16_t*>(own) = static_cast<uint16_t>(pool_.size());
     for (size_t i = 0; i < pool_.size(); ++i) own[1 + i] = pool_[pool_.size() - 1 - i].id;
-    if (level == 0) settled_[cur] = ran ? static_cast<uint16_t>(pool_.size()) : 0;
-    const char* cur_data = ix_.getDataByInternalId(cur);
+    if (float* known = Known(cur, level)) {
+      settled_[cur] = ran ? static_cast<uint16_t>(pool_.size()) : 0;
+      for (size_t i = 0; i < pool_.size(); ++i) known[i] = pool_[pool_.size() - 1 - i].distance;
+    }
+    // pool_[i].distance is cur's distance to its neighbour, as the back-link's too.
     for (size_t i = pool_.size(); i-- > 0;) {
       const uint32_t other = pool_[i].id;
       ElementLock lock(locks_[other]);
       uint32_t* list = LinksAt(other, level);
       const size_t count = *reinterpret_cast<const uint16_t*>(list);
+      float* known = Known(other, level);
       if (count < max_links) {
+        if (known) known[count] = pool_[i].distance;
         list[1 + count] = cur;
         *reinterpret_cast<uint16_t*>(list) = static_cast<uint16_t>(count + 1);
         continue;
       }
       const char* other_data = ix_.getDataByInternalId(other);
-      const size_t settled = level == 0 ? settled_[other] : 0;
+      const size_t settled = known ? settled_[other] : 0;
       prune_.clear();
-      Place(prune_, {distance_(cur_data, other_data), cur, false, false});
+      Place(prune_, {pool_[i].distance, cur, false, false});
       for (size_t j = 0; j < count; ++j) {
-        Place(prune_, {distance_(ix_.getDataByInternalId(list[1 + j]), other_data), list[1 + j], false, j < settled});
+        const float d = known ? known[j] : distance_(ix_.getDataByInternalId(list[1 + j]), other_data);
+        Place(prune_, {d, list[1 + j], false, j < settled});
       }
       SelectNeighbors(prune_, max_links);
       for (size_t j = 0; j < prune_.size(); ++j) list[1 + j] = prune_[prune_.size() - 1 - j].id;
       *reinterpret_cast<uint16_t*>(list) = static_cast<uint16_t>(prune_.size());
-      if (level == 0) settled_[other] = static_cast<uint16_t>(prune_.size());
+      if (known) {
+        settled_[other] = static_cast<uint16_t>(prune_.size());
+        for (size_t j = 0; j < prune_.size(); ++j) known[j] = prune_[prune_.size() - 1 - j].distance;
+      }
     }
     return pool_.front().id;
+  }
+
+  // The distances of id's level-0 links to id, in the list's order (link_distance_); null at
+  // the upper levels and for an element that was in the index before this inserter.
+  float* Known(uint32_t id, int level) const {
+    return level == 0 && id >= first_ ? link_distance_.get() + size_t{id} * ix_.maxM0_ : nullptr;
   }
 
   // Where (d, id) goes in `sorted` (closest first): after every candidate it does not precede.
@@ -335,12 +356,19 @@ class GraphInserter {
   Index& ix_;
   Distance distance_;
   std::unique_ptr<std::atomic<uint8_t>[]> locks_;
-  // settled_[e]: how many of e's first level-0 links the heuristic kept the last time it chose
-  // them (its own selection, or the last prune of its list); links appended since come after.
-  // Changed under e's lock, with the list. 0 for a loaded graph's elements (nothing is skipped).
-  // (16 bits, as hnswlib's link count: 2 M links at level 0 need not fit a byte.)
+  // What this inserter knows of the level-0 lists it made, for pruning them (Connect); changed
+  // under the element's lock, with its list:
+  //   * settled_[e]: how many of e's first links the heuristic kept the last time it chose them
+  //     (its own selection, or the last prune of its list); links appended since come after
+  //     (16 bits, as hnswlib's link count: 2 M links need not fit a byte);
+  //   * link_distance_[e · maxM0 + j]: the distance from e to its j-th link, computed when the
+  //     link was made (a prune would otherwise fetch every linked vector again for it; at a
+  //     million records those are fetches from memory). 4 · maxM0 bytes per element.
+  // Neither holds anything for the elements before first_ (Known).
   std::unique_ptr<uint16_t[]> settled_;
+  std::unique_ptr<float[]> link_distance_;
   size_t capacity_;
+  size_t first_;
   std::mutex level_mutex_;
   // Per-thread scratch (the inserter is shared by the graph threads).
   static thread_local std::vector<uint32_t> links_;
