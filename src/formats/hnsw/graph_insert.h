@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "io/huge_pages.h"
 
 namespace cm {
 
@@ -64,7 +65,9 @@ class GraphInserter {
         settled_(new uint16_t[index.max_elements_]()),
         link_distance_(new float[index.max_elements_ * index.maxM0_]),
         capacity_(index.max_elements_),
-        first_(index.cur_element_count) {}
+        first_(index.cur_element_count) {
+    AdviseHugePages(link_distance_.get(), capacity_ * ix_.maxM0_ * sizeof(float));  // read at random
+  }
 
   // The index was resized (hnswlib's resizeIndex) to hold `capacity` elements. As that resize,
   // not while an insertion runs.
@@ -74,6 +77,7 @@ class GraphInserter {
     std::copy_n(settled_.get(), std::min(capacity, capacity_), settled.get());
     settled_ = std::move(settled);
     std::unique_ptr<float[]> distances(new float[capacity * ix_.maxM0_]);
+    AdviseHugePages(distances.get(), capacity * ix_.maxM0_ * sizeof(float));
     std::copy_n(link_distance_.get(), std::min(capacity, capacity_) * ix_.maxM0_, distances.get());
     link_distance_ = std::move(distances);
     capacity_ = capacity;

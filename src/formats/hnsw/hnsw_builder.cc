@@ -11,6 +11,7 @@
 #include "formats/hnsw/fixed_point.h"
 #include "formats/hnsw/graph_insert.h"
 #include "formats/hnsw/segment_files.h"
+#include "io/huge_pages.h"
 
 namespace cm {
 namespace {
@@ -144,6 +145,8 @@ class HnswIndexImpl final : public HnswIndex {
       return Status::IoError(fmt::format("cannot allocate an HNSW index of {} × {}: {}", capacity, dim_, e.what()));
     }
     norms_.assign(capacity, 0.0f);
+    // Untouched yet (hnswlib mallocs it), so the build faults it in as huge pages.
+    AdviseHugePages(index_->data_level0_memory_, capacity * index_->size_data_per_element_);
     if (o.hnswlib_insertion) {
       inserter_ = std::make_unique<HnswlibInserter>(*index_);
     } else if (scale_ > 0) {
@@ -181,6 +184,7 @@ class HnswIndexImpl final : public HnswIndex {
     if (capacity <= norms_.size()) return Status::Ok();
     try {
       index_->resizeIndex(capacity);
+      AdviseHugePages(index_->data_level0_memory_, capacity * index_->size_data_per_element_);
     } catch (const std::exception& e) {
       return Status::IoError(fmt::format("cannot grow the HNSW index to {} × {}: {}", capacity, dim_, e.what()));
     }
