@@ -2,8 +2,9 @@
 //
 // An HNSW build reads vectors at random all over its level-0 block (908 bytes per element at 384
 // dimensions in fixed point: 0.9 GB at a million elements); with 4 KiB pages nearly every one of
-// those reads also misses the TLB, which covers a few MiB. With 2 MiB pages a million-record
-// build is 5–10 % faster (docs/performance.md, "Graph insertion"). Linux's default setting
+// those reads also misses the TLB, which covers a few MiB. With 2 MiB pages, three of four
+// alternating million-record builds were 5–14 % faster, the fourth 4.5 % slower (within this
+// machine's noise; docs/performance.md, "Graph insertion"). Linux's default setting
 // (`madvise`) gives huge pages only where asked; where THP is off the advice does nothing, and a
 // failure is not an error (the block works the same with small pages).
 #pragma once

@@ -63,11 +63,9 @@ class GraphInserter {
         distance_(distance),
         locks_(new std::atomic<uint8_t>[index.max_elements_]()),
         settled_(new uint16_t[index.max_elements_]()),
-        link_distance_(new float[index.max_elements_ * index.maxM0_]),
+        link_distance_(NewLinkDistances(index.max_elements_)),
         capacity_(index.max_elements_),
-        first_(index.cur_element_count) {
-    AdviseHugePages(link_distance_.get(), capacity_ * ix_.maxM0_ * sizeof(float));  // read at random
-  }
+        first_(index.cur_element_count) {}
 
   // The index was resized (hnswlib's resizeIndex) to hold `capacity` elements. As that resize,
   // not while an insertion runs.
@@ -76,8 +74,7 @@ class GraphInserter {
     std::unique_ptr<uint16_t[]> settled(new uint16_t[capacity]());
     std::copy_n(settled_.get(), std::min(capacity, capacity_), settled.get());
     settled_ = std::move(settled);
-    std::unique_ptr<float[]> distances(new float[capacity * ix_.maxM0_]);
-    AdviseHugePages(distances.get(), capacity * ix_.maxM0_ * sizeof(float));
+    std::unique_ptr<float[]> distances = NewLinkDistances(capacity);
     std::copy_n(link_distance_.get(), std::min(capacity, capacity_) * ix_.maxM0_, distances.get());
     link_distance_ = std::move(distances);
     capacity_ = capacity;
@@ -299,6 +296,14 @@ class GraphInserter {
       }
     }
     return pool_.front().id;
+  }
+
+  // Room for `elements` elements' link distances, left untouched (not zeroed: nothing reads a
+  // slot before it is written) so that the build faults it in as huge pages; it is read at random.
+  std::unique_ptr<float[]> NewLinkDistances(size_t elements) const {
+    std::unique_ptr<float[]> distances(new float[elements * ix_.maxM0_]);
+    AdviseHugePages(distances.get(), elements * ix_.maxM0_ * sizeof(float));
+    return distances;
   }
 
   // The distances of id's level-0 links to id, in the list's order (link_distance_); null at

@@ -145,8 +145,7 @@ class HnswIndexImpl final : public HnswIndex {
       return Status::IoError(fmt::format("cannot allocate an HNSW index of {} × {}: {}", capacity, dim_, e.what()));
     }
     norms_.assign(capacity, 0.0f);
-    // Untouched yet (hnswlib mallocs it), so the build faults it in as huge pages.
-    AdviseHugePages(index_->data_level0_memory_, capacity * index_->size_data_per_element_);
+    AdviseHugeLevel0();
     if (o.hnswlib_insertion) {
       inserter_ = std::make_unique<HnswlibInserter>(*index_);
     } else if (scale_ > 0) {
@@ -184,7 +183,7 @@ class HnswIndexImpl final : public HnswIndex {
     if (capacity <= norms_.size()) return Status::Ok();
     try {
       index_->resizeIndex(capacity);
-      AdviseHugePages(index_->data_level0_memory_, capacity * index_->size_data_per_element_);
+      AdviseHugeLevel0();
     } catch (const std::exception& e) {
       return Status::IoError(fmt::format("cannot grow the HNSW index to {} × {}: {}", capacity, dim_, e.what()));
     }
@@ -251,6 +250,13 @@ class HnswIndexImpl final : public HnswIndex {
   size_t size() const override { return index_->cur_element_count; }
 
  private:
+  // The level-0 block, which the build reads at random, on huge pages (io/huge_pages.h). After
+  // Init it is untouched yet (hnswlib mallocs it), so the build faults it in as huge pages;
+  // after a resize (hnswlib reallocs it) khugepaged merges the pages already copied.
+  void AdviseHugeLevel0() {
+    AdviseHugePages(index_->data_level0_memory_, index_->max_elements_ * index_->size_data_per_element_);
+  }
+
   // `v` as the space takes it: itself, or its int16 copy in `*fixed` (padded with zero).
   const void* InSpace(const float* v, std::vector<int16_t>* fixed) const {
     if (scale_ == 0) return v;
