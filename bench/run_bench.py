@@ -233,7 +233,7 @@ def main():
         # Chroma's ingest repeats in the same turns: one ingest has read anything from 12.8 to
         # 18.8 s at 20,000 × 1536 on this shared machine, and a ratio is only as steady as both
         # of its sides.
-        ingest = size in args.ingest_sizes.split(',')
+        measure_ingest = size in args.ingest_sizes.split(',')
         chroma_runs, r_chromas = [], []
         for _ in range(args.repeat):
             shutil.rmtree(tool_out, ignore_errors=True)
@@ -274,7 +274,7 @@ def main():
             r_tools.append(recall(tool_out, floor['queries']))
             r_tools_f32.append(recall(tool_f32_out, floor['queries']))
             r_moderns.append(recall(modern_out, floor['queries']))  # the modern loop's last run built its graph
-            if ingest:
+            if measure_ingest:
                 seconds, chroma_dir = chroma_ingest(data, work)
                 chroma_runs.append(seconds)
                 r_chromas.append(recall(chroma_dir, floor['queries']))
@@ -320,9 +320,9 @@ def main():
             print(f"{size}: server path: tool {row['srv_s']:.2f} s ({row['srv_rss']:.0f} MiB peak), replay of its "
                   f"{row['srv_bytes'] / 2**20:.0f} MiB of request bodies {row['ceil_s']:.2f} s", flush=True)
         rows.append(row)
-        ingest_text = f'{chroma_s:.2f} s ({n / chroma_s:,.0f} rec/s)' if chroma_s else 'not run'
+        ingest = f'{chroma_s:.2f} s ({n / chroma_s:,.0f} rec/s)' if chroma_s else 'not run'
         print(f'{size}: tool {tool_s:.2f} s ({n / tool_s:,.0f} rec/s, {tool_rss:.0f} MiB peak), '
-              f'Chroma ingest {ingest_text}, hnswlib floor {floor["build_seconds"]:.2f} s, '
+              f'Chroma ingest {ingest}, hnswlib floor {floor["build_seconds"]:.2f} s, '
               f'float32 {tool_f32_s:.2f} s ({tool_f32_rss:.0f} MiB peak), '
               f'recall tool {r_tool:.3f} (builds {", ".join(f"{x:.4f}" for x in r_tools)}; float32 builds '
               f'{", ".join(f"{x:.4f}" for x in r_tools_f32)}; modern dir builds '
