@@ -92,12 +92,38 @@ TEST(GraphInsert, TwoThreadsBuildAGraphAsGoodAsHnswlibs) {
   EXPECT_GE(ours, theirs - 0.02) << "hnswlib's " << theirs;
 }
 
+// A graph whose vectors are kept apart from hnswlib's block (the fixed-point build) is searched
+// by the inserter: the same answers as hnswlib's searchKnn gives over the same graph, which
+// hnswlib's own insertion makes with one thread (SameGraphAsHnswlib*).
+TEST(GraphInsert, SearchesAsHnswlibSearches) {
+  const auto vecs = Uniform(3000, 14);
+  const size_t n = vecs.size() / kDim;
+  for (Space space : {Space::kL2, Space::kCosine}) {
+    auto ours = test::BuildIndex(vecs.data(), n, kDim, Options(vecs, space, true, false), 1);
+    auto theirs = test::BuildIndex(vecs.data(), n, kDim, Options(vecs, space, true, true), 1);
+    ASSERT_TRUE(ours && theirs);
+    const auto queries = Uniform(100, 15);
+    size_t found = 0;
+    for (size_t q = 0; q < 100; ++q) {
+      // In the index's space: unit length for cosine.
+      const std::vector<float> query = test::AsStored(queries.data() + q * kDim, kDim, space);
+      for (size_t ef : {size_t{10}, size_t{64}}) {
+        const auto a = ours->Search(query.data(), 10, ef);
+        const auto b = theirs->Search(query.data(), 10, ef);
+        EXPECT_EQ(a, b) << "query " << q << ", ef " << ef;
+        found += a.size();
+      }
+    }
+    EXPECT_EQ(found, 2000u);
+  }
+}
+
 // The tool grows the graph (HnswBuilder::Reserve) when a source has more records than it
-// announced; the inserter's per-element locks must grow with it.
-TEST(GraphInsert, TwoThreadsInsertIntoAGrownGraph) {
+// announced; the inserter's per-element locks, and the fixed-point build's rows, must grow with it.
+void InsertIntoAGrownGraph(bool fixed_point) {
   const auto vecs = Uniform(6000, 13);
   const size_t n = vecs.size() / kDim;
-  auto builder = HnswBuilder::Create(kDim, 1000, Options(vecs, Space::kL2, false, false));
+  auto builder = HnswBuilder::Create(kDim, 1000, Options(vecs, Space::kL2, fixed_point, false));
   ASSERT_TRUE(builder.ok()) << builder.status().ToString();
   for (size_t from : {size_t{0}, size_t{1000}}) {
     const size_t to = from ? n : 1000;
@@ -115,6 +141,9 @@ TEST(GraphInsert, TwoThreadsInsertIntoAGrownGraph) {
   }
   EXPECT_GE(found, (n + 96) / 97 * 95 / 100) << "records found as their own nearest neighbour";
 }
+
+TEST(GraphInsert, TwoThreadsInsertIntoAGrownGraph) { InsertIntoAGrownGraph(false); }
+TEST(GraphInsert, TwoThreadsInsertIntoAGrownFixedPointGraph) { InsertIntoAGrownGraph(true); }
 
 TEST(GraphInsert, ALabelGivenTwiceIsAnError) {
   HnswBuildOptions o;

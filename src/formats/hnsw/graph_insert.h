@@ -2,9 +2,9 @@
 // bookkeeping per step.
 //
 // It works on hnswlib's own structures (the level-0 block, the upper link lists, the element
-// levels, the level generator), so the graph is hnswlib's in every byte it writes:
-// HnswIndex writes, loads and searches it as any other. What differs is how an insertion gets
-// there (docs/performance.md, "Graph insertion"):
+// levels, the level generator), so the graph is hnswlib's in every byte it writes: HnswIndex
+// writes it as any other. What differs is how an insertion gets there (docs/performance.md,
+// "Graph insertion"):
 //   * the layer search keeps its ef best candidates in one sorted array and expands the closest
 //     one not yet expanded, where hnswlib keeps two binary heaps (the candidates and the best
 //     ef) and pops one to expand it; both expand the same elements in the same order and stop
@@ -17,6 +17,10 @@
 //   * the place of a new candidate is found by a binary search without branches;
 //   * the distance is a functor the compiler inlines, kernel and all (fixed_point_kernels.h),
 //     not a function pointer;
+//   * the vectors may be kept apart from hnswlib's level-0 block, in 64-byte aligned rows
+//     (VectorRows; the fixed-point build does): the block then holds links and labels only, and
+//     the graph is searched here (Nearest, as hnswlib's searchKnn searches), since hnswlib
+//     would look for the vectors in the block;
 //   * an element's lock is a byte of its own array (ElementLock), not hnswlib's std::mutex,
 //     taken around the same sections;
 //   * when a full level-0 list is pruned, the links the heuristic kept the last time it chose
@@ -46,21 +50,26 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
+#include "formats/hnsw/vector_rows.h"
 #include "io/huge_pages.h"
 
 namespace cm {
 
 // Index: hnswlib::HierarchicalNSW<float>. Distance: float(const void* a, const void* b), the
-// index's distance between two stored elements' data (as its space computes it).
+// distance between two elements' vectors. Rows: null when the vectors are in the index's level-0
+// block (as hnswlib keeps them), else where they are kept instead (grown by its owner, with the
+// index, before Grown); the index's space then has no data of its own.
 template <class Index, class Distance>
 class GraphInserter {
  public:
-  GraphInserter(Index& index, Distance distance)
+  GraphInserter(Index& index, Distance distance, VectorRows* rows = nullptr)
       : ix_(index),
         distance_(distance),
+        rows_(rows),
         locks_(new std::atomic<uint8_t>[index.max_elements_]()),
         settled_(new uint16_t[index.max_elements_]()),
         link_distance_(NewLinkDistances(index.max_elements_)),
@@ -91,6 +100,9 @@ class GraphInserter {
       if (ix_.cur_element_count >= ix_.max_elements_) {
         return Status::Internal(fmt::format("HNSW graph full ({} elements) at label {}", ix_.max_elements_, label));
       }
+      if (rows_ && ix_.cur_element_count >= rows_->capacity()) {
+        return Status::Internal(fmt::format("HNSW vector rows full ({}) at label {}", rows_->capacity(), label));
+      }
       cur = static_cast<uint32_t>(ix_.cur_element_count++);
       ix_.label_lookup_[label] = cur;
     }
@@ -112,7 +124,12 @@ class GraphInserter {
     char* element = ix_.data_level0_memory_ + cur * ix_.size_data_per_element_;
     std::memset(element + ix_.offsetLevel0_, 0, ix_.size_data_per_element_);
     std::memcpy(ix_.getExternalLabeLp(cur), &label, sizeof label);
-    std::memcpy(ix_.getDataByInternalId(cur), point, ix_.data_size_);
+    if (rows_) {
+      std::memcpy(rows_->row(cur), point, rows_->row_bytes());
+    } else {
+      std::memcpy(ix_.getDataByInternalId(cur), point, ix_.data_size_);
+    }
+    const Vectors vec = VectorsNow();
     if (level > 0) {
       const size_t bytes = ix_.size_links_per_element_ * static_cast<size_t>(level) + 1;
       ix_.linkLists_[cur] = static_cast<char*>(std::malloc(bytes));  // hnswlib frees it
@@ -125,23 +142,11 @@ class GraphInserter {
       ix_.maxlevel_ = level;
       return Status::Ok();
     }
-    const char* q = ix_.getDataByInternalId(cur);
-    if (level < max_level) {
-      float best = distance_(q, ix_.getDataByInternalId(entry));
-      for (int l = max_level; l > level; --l) {
-        for (bool changed = true; changed;) {
-          changed = false;
-          CopyLinks(entry, l);
-          for (uint32_t n : links_) {
-            float d = distance_(q, ix_.getDataByInternalId(n));
-            if (d < best) best = d, entry = n, changed = true;
-          }
-        }
-      }
-    }
+    const char* q = vec.at(cur);
+    if (level < max_level) entry = Descend(q, entry, max_level, level, vec);
     for (int l = std::min(level, max_level); l >= 0; --l) {
-      SearchLayer(q, entry, l);
-      entry = Connect(cur, l);
+      SearchLayer(q, entry, l, ix_.ef_construction_, vec);
+      entry = Connect(cur, l, vec);
     }
     if (level > max_level) {
       ix_.enterpoint_node_ = cur;
@@ -150,7 +155,36 @@ class GraphInserter {
     return Status::Ok();
   }
 
+  // The k elements nearest `query` (the index's data size, as the space takes it), closest
+  // first, as (distance, label): hnswlib's searchKnn (the greedy descent, then the layer search
+  // with max(ef, k) candidates). Not while an insertion runs.
+  std::vector<std::pair<float, uint64_t>> Nearest(const void* query, size_t k, size_t ef) {
+    std::vector<std::pair<float, uint64_t>> out;
+    if (ix_.cur_element_count == 0) return out;
+    const Vectors vec = VectorsNow();
+    const char* q = static_cast<const char*>(query);
+    const uint32_t entry = Descend(q, ix_.enterpoint_node_, ix_.maxlevel_, 0, vec);
+    SearchLayer(q, entry, 0, std::max(ef, k), vec);
+    for (size_t i = 0; i < std::min(k, pool_.size()); ++i) {
+      out.emplace_back(pool_[i].distance, ix_.getExternalLabel(pool_[i].id));
+    }
+    return out;
+  }
+
  private:
+  // Where the vectors are: element id's at base + id · stride. Taken afresh by each insertion
+  // and search (a resize moves hnswlib's block), and kept in locals, which the compiler need not
+  // load again after every distance call.
+  struct Vectors {
+    const char* base;
+    size_t stride;
+    const char* at(uint32_t id) const { return base + size_t{id} * stride; }
+  };
+  Vectors VectorsNow() const {
+    if (rows_) return {rows_->data(), rows_->stride()};
+    return {ix_.data_level0_memory_ + ix_.offsetData_, ix_.size_data_per_element_};
+  }
+
   struct Candidate {
     float distance;
     uint32_t id;
@@ -172,14 +206,30 @@ class GraphInserter {
     links_.assign(list + 1, list + 1 + count);
   }
 
-  // pool_ = the ef_construction elements of `level` nearest `q` found from `entry`, closest
-  // first (hnswlib's searchBaseLayer).
-  void SearchLayer(const char* q, uint32_t entry, int level) {
+  // From `entry` at level `top` down to level `bottom` + 1, the closest element greedily
+  // (hnswlib's descent in addPoint and searchKnn): the entry point at `bottom`.
+  uint32_t Descend(const char* q, uint32_t entry, int top, int bottom, const Vectors vec) {
+    float best = distance_(q, vec.at(entry));
+    for (int l = top; l > bottom; --l) {
+      for (bool changed = true; changed;) {
+        changed = false;
+        CopyLinks(entry, l);
+        for (uint32_t n : links_) {
+          float d = distance_(q, vec.at(n));
+          if (d < best) best = d, entry = n, changed = true;
+        }
+      }
+    }
+    return entry;
+  }
+
+  // pool_ = the ef elements of `level` nearest `q` found from `entry`, closest first (hnswlib's
+  // searchBaseLayer).
+  void SearchLayer(const char* q, uint32_t entry, int level, const size_t ef, const Vectors vec) {
     // Locals, not members: the distance call could change any member as far as the compiler
     // knows, so these would be loaded again for every neighbour.
-    const size_t ef = ix_.ef_construction_;
-    const char* const data = ix_.data_level0_memory_ + ix_.offsetData_;
-    const size_t stride = ix_.size_data_per_element_;
+    const char* const data = vec.base;
+    const size_t stride = vec.stride;
     std::vector<Candidate>& pool = pool_;
     std::vector<uint32_t>& links = links_;
     auto* visited_list = ix_.visited_list_pool_->getFreeVisitedList();
@@ -235,16 +285,16 @@ class GraphInserter {
   // Two settled candidates are not compared: both were kept by the heuristic from the same base,
   // so the later one was found closer to the base than to the earlier one then, and the same
   // comparison would find it again (the same vectors, the same order; see settled_).
-  bool SelectNeighbors(std::vector<Candidate>& candidates, size_t m) {
+  bool SelectNeighbors(std::vector<Candidate>& candidates, size_t m, const Vectors vec) {
     if (candidates.size() < m) return false;
     size_t kept = 0;
     for (size_t i = 0; i < candidates.size() && kept < m; ++i) {
       const Candidate c = candidates[i];
-      const char* c_data = ix_.getDataByInternalId(c.id);
+      const char* c_data = vec.at(c.id);
       bool good = true;
       for (size_t s = 0; s < kept && good; ++s) {
         if (c.settled & candidates[s].settled) continue;
-        good = !(distance_(ix_.getDataByInternalId(candidates[s].id), c_data) < c.distance);
+        good = !(distance_(vec.at(candidates[s].id), c_data) < c.distance);
       }
       if (good) candidates[kept++] = c;
     }
@@ -255,9 +305,9 @@ class GraphInserter {
   // hnswlib's mutuallyConnectNewElement: links `cur` at `level` to its selected neighbours and
   // each of them back to it (pruned by the heuristic when full); returns the closest neighbour,
   // the next level's entry point.
-  uint32_t Connect(uint32_t cur, int level) {
+  uint32_t Connect(uint32_t cur, int level, const Vectors vec) {
     const size_t max_links = level ? ix_.maxM_ : ix_.maxM0_;
-    const bool ran = SelectNeighbors(pool_, ix_.M_);
+    const bool ran = SelectNeighbors(pool_, ix_.M_, vec);
     // Written farthest first, as hnswlib pops them from its max-heap.
     uint32_t* own = LinksAt(cur, level);
     *reinterpret_cast<uint16_t*>(own) = static_cast<uint16_t>(pool_.size());
@@ -279,15 +329,15 @@ class GraphInserter {
         *reinterpret_cast<uint16_t*>(list) = static_cast<uint16_t>(count + 1);
         continue;
       }
-      const char* other_data = ix_.getDataByInternalId(other);
+      const char* other_data = vec.at(other);
       const size_t settled = known ? settled_[other] : 0;
       prune_.clear();
       Place(prune_, {pool_[i].distance, cur, false, false});
       for (size_t j = 0; j < count; ++j) {
-        const float d = known ? known[j] : distance_(ix_.getDataByInternalId(list[1 + j]), other_data);
+        const float d = known ? known[j] : distance_(vec.at(list[1 + j]), other_data);
         Place(prune_, {d, list[1 + j], false, j < settled});
       }
-      SelectNeighbors(prune_, max_links);
+      SelectNeighbors(prune_, max_links, vec);
       for (size_t j = 0; j < prune_.size(); ++j) list[1 + j] = prune_[prune_.size() - 1 - j].id;
       *reinterpret_cast<uint16_t*>(list) = static_cast<uint16_t>(prune_.size());
       if (known) {
@@ -364,6 +414,7 @@ class GraphInserter {
 
   Index& ix_;
   Distance distance_;
+  VectorRows* rows_;
   std::unique_ptr<std::atomic<uint8_t>[]> locks_;
   // What this inserter knows of the level-0 lists it made, for pruning them (Connect); changed
   // under the element's lock, with its list:

@@ -11,6 +11,7 @@
 #include "formats/hnsw/fixed_point.h"
 #include "formats/hnsw/graph_insert.h"
 #include "formats/hnsw/segment_files.h"
+#include "formats/hnsw/vector_rows.h"
 #include "io/huge_pages.h"
 
 namespace cm {
@@ -52,19 +53,37 @@ float FixedPointL2Distance(const void* a, const void* b, const void* param) {
 // The padding slot is zero and never read by the kernels.
 size_t FixedPointSlots(size_t dim) { return (dim + 1) / 2 * 2; }
 
+// in_block: the copies are kept in hnswlib's level-0 block (for hnswlib's own addPoint); else
+// apart, in VectorRows, and the block holds no data.
 class FixedPointSpace final : public hnswlib::SpaceInterface<float> {
  public:
-  FixedPointSpace(size_t dim, float scale, bool l2) : param_{dim, 1.0f / (scale * scale)}, l2_(l2) {}
-  size_t get_data_size() override { return FixedPointSlots(param_.dim) * sizeof(int16_t); }
+  FixedPointSpace(size_t dim, float scale, bool l2, bool in_block)
+      : param_{dim, 1.0f / (scale * scale)}, l2_(l2), in_block_(in_block) {}
+  size_t get_data_size() override { return in_block_ ? FixedPointSlots(param_.dim) * sizeof(int16_t) : 0; }
   hnswlib::DISTFUNC<float> get_dist_func() override { return l2_ ? FixedPointL2Distance : FixedPointIpDistance; }
   void* get_dist_func_param() override { return &param_; }
 
  private:
   FixedPointParam param_;
   bool l2_;
+  bool in_block_;
 };
 
 using Graph = hnswlib::HierarchicalNSW<float>;
+using Neighbours = std::vector<std::pair<float, uint64_t>>;
+
+// hnswlib's searchKnn, closest first.
+Neighbours SearchKnn(Graph& graph, const void* query, size_t k, size_t ef) {
+  graph.setEf(std::max(ef, k));
+  auto pq = graph.searchKnn(query, k);
+  Neighbours out;
+  while (!pq.empty()) {
+    out.emplace_back(pq.top().first, pq.top().second);
+    pq.pop();
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
 
 struct SpaceDistance {  // hnswlib's float spaces, through their function pointer
   hnswlib::DISTFUNC<float> f;
@@ -79,14 +98,17 @@ class PointInserter {
   virtual Status Insert(const void* point, uint64_t label) = 0;
   // The graph has grown to hold `capacity` elements (no insertion runs meanwhile).
   virtual void Grown(size_t capacity) = 0;
+  // The k nearest (distance, label), closest first, of a point as Insert takes it.
+  virtual Neighbours Nearest(const void* query, size_t k, size_t ef) = 0;
 };
 
 template <class Distance>
 class NativeInserter final : public PointInserter {
  public:
-  NativeInserter(Graph& graph, Distance d) : inserter_(graph, d) {}
+  NativeInserter(Graph& graph, Distance d, VectorRows* rows) : inserter_(graph, d, rows) {}
   Status Insert(const void* point, uint64_t label) override { return inserter_.Insert(point, label); }
   void Grown(size_t capacity) override { inserter_.Grown(capacity); }
+  Neighbours Nearest(const void* query, size_t k, size_t ef) override { return inserter_.Nearest(query, k, ef); }
 
  private:
   GraphInserter<Graph, Distance> inserter_;
@@ -96,6 +118,7 @@ class HnswlibInserter final : public PointInserter {
  public:
   explicit HnswlibInserter(Graph& graph) : graph_(graph) {}
   void Grown(size_t) override {}
+  Neighbours Nearest(const void* query, size_t k, size_t ef) override { return SearchKnn(graph_, query, k, ef); }
   Status Insert(const void* point, uint64_t label) override {
     try {
       graph_.addPoint(point, static_cast<hnswlib::labeltype>(label));
@@ -128,7 +151,9 @@ class HnswIndexImpl final : public HnswIndex {
     if (o && o->fixed_point_scale > 0) {
       scale_ = o->fixed_point_scale;
       exact_vectors_ = o->exact_vectors;
-      space_ = std::make_unique<FixedPointSpace>(dim, scale_, space == Space::kL2);
+      const bool in_block = o->hnswlib_insertion;
+      space_ = std::make_unique<FixedPointSpace>(dim, scale_, space == Space::kL2, in_block);
+      if (!in_block) rows_ = std::make_unique<VectorRows>(FixedPointSlots(dim) * sizeof(int16_t));
     } else if (space == Space::kL2) {
       space_ = std::make_unique<hnswlib::L2Space>(dim);
     } else {
@@ -146,18 +171,19 @@ class HnswIndexImpl final : public HnswIndex {
     }
     norms_.assign(capacity, 0.0f);
     AdviseHugeLevel0();
+    if (rows_) CM_RETURN_IF_ERROR(rows_->Reserve(capacity));
     if (o.hnswlib_insertion) {
       inserter_ = std::make_unique<HnswlibInserter>(*index_);
     } else if (scale_ > 0) {
       const FixedPointParam p{dim_, 1.0f / (scale_ * scale_)};
       if (space_kind_ == Space::kL2) {
-        inserter_ = std::make_unique<NativeInserter<FixedPointL2>>(*index_, FixedPointL2{p});
+        inserter_ = std::make_unique<NativeInserter<FixedPointL2>>(*index_, FixedPointL2{p}, rows_.get());
       } else {
-        inserter_ = std::make_unique<NativeInserter<FixedPointIp>>(*index_, FixedPointIp{p});
+        inserter_ = std::make_unique<NativeInserter<FixedPointIp>>(*index_, FixedPointIp{p}, rows_.get());
       }
     } else {
       inserter_ = std::make_unique<NativeInserter<SpaceDistance>>(
-          *index_, SpaceDistance{space_->get_dist_func(), space_->get_dist_func_param()});
+          *index_, SpaceDistance{space_->get_dist_func(), space_->get_dist_func_param()}, nullptr);
     }
     return Status::Ok();
   }
@@ -187,6 +213,7 @@ class HnswIndexImpl final : public HnswIndex {
     } catch (const std::exception& e) {
       return Status::IoError(fmt::format("cannot grow the HNSW index to {} × {}: {}", capacity, dim_, e.what()));
     }
+    if (rows_) CM_RETURN_IF_ERROR(rows_->Reserve(capacity));
     norms_.resize(capacity, 0.0f);
     if (inserter_) inserter_->Grown(capacity);
     return Status::Ok();
@@ -234,17 +261,12 @@ class HnswIndexImpl final : public HnswIndex {
     return WriteChromaSegmentFiles(dir, p);
   }
 
-  std::vector<std::pair<float, uint64_t>> Search(const float* query, size_t k, size_t ef) const override {
-    index_->setEf(std::max(ef, k));
+  // A built graph is searched by its inserter (its vectors may be apart from the block); a
+  // loaded one by hnswlib.
+  Neighbours Search(const float* query, size_t k, size_t ef) const override {
     std::vector<int16_t> fixed;
-    auto pq = index_->searchKnn(InSpace(query, &fixed), k);
-    std::vector<std::pair<float, uint64_t>> out;
-    while (!pq.empty()) {
-      out.emplace_back(pq.top().first, pq.top().second);
-      pq.pop();
-    }
-    std::reverse(out.begin(), out.end());
-    return out;
+    const void* q = InSpace(query, &fixed);
+    return inserter_ ? inserter_->Nearest(q, k, ef) : SearchKnn(*index_, q, k, ef);
   }
 
   size_t size() const override { return index_->cur_element_count; }
@@ -320,6 +342,7 @@ class HnswIndexImpl final : public HnswIndex {
   std::function<Status(const uint64_t*, size_t, float*)> exact_vectors_;
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
   std::unique_ptr<Graph> index_;
+  std::unique_ptr<VectorRows> rows_;  // the fixed-point copies, unless hnswlib inserts (in its block then)
   std::unique_ptr<PointInserter> inserter_;  // set by Init (a loaded index is not added to)
   std::vector<float> norms_;  // by row (label - 1)
 };
