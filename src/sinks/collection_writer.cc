@@ -161,20 +161,18 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
 
 Status CollectionWriter::Intake(const uint64_t* labels, const float* vectors, size_t n) {
   const size_t dim = *spec_.dimension;
-  for (size_t i = 0; i < n; ++i) {
-    const float* vector = vectors + i * dim;
-    if (stats_ || spatial_) {
-      const float* held = vector;  // as the graph will hold it
-      if (spec_.hnsw.space == Space::kCosine) {
-        normalized_.resize(dim);
-        NormalizeForCosine(vector, dim, normalized_.data());
-        held = normalized_.data();
-      }
-      if (stats_) stats_->Add(held);
-      if (spatial_) spatial_->Add(labels[i], held);
+  if (stats_ || spatial_) {
+    const float* held = vectors;  // as the graph will hold them
+    if (spec_.hnsw.space == Space::kCosine) {
+      normalized_.resize(n * dim);
+      norms_.resize(n);
+      NormalizeRowsForCosine(vectors, n, dim, normalized_.data(), norms_.data());
+      held = normalized_.data();
     }
-    CM_RETURN_IF_ERROR(spill_->Put(labels[i], vector));
+    if (stats_) stats_->AddRows(held, n);
+    if (spatial_) spatial_->AddRows(labels, held, n);
   }
+  for (size_t i = 0; i < n; ++i) CM_RETURN_IF_ERROR(spill_->Put(labels[i], vectors + i * dim));
   return Status::Ok();
 }
 

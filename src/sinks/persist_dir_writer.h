@@ -142,7 +142,7 @@ class CollectionWriter {
   std::unique_ptr<VectorSpill> spill_;  // insertion order kShuffled or kSpatial: the vectors until Finish
   std::unique_ptr<FixedPointStats> stats_;  // of the spilled vectors, for a fixed-point build
   std::unique_ptr<SpatialOrder> spatial_;   // insertion order kSpatial: the keys of the spilled vectors
-  std::vector<float> normalized_;           // scratch for stats_ and spatial_ (cosine; the intake thread's)
+  std::vector<float> normalized_, norms_;   // scratch for stats_ and spatial_ (cosine; the intake thread's)
   std::function<Status(const uint64_t*, const float*, size_t)> intake_;  // runs Intake
   std::atomic<uint64_t> inserted_{0};
   std::vector<std::string> ids_;  // by label - 1, for the pickle

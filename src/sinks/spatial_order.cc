@@ -13,16 +13,26 @@ SpatialOrder::SpatialOrder(size_t dim, uint64_t seed, size_t expected) : dim_(di
   projections_.reserve(expected * kDirections);
 }
 
-void SpatialOrder::Add(uint64_t label, const float* vector) {
-  const size_t at = (label - 1) * kDirections;
-  if (projections_.size() < at + kDirections) projections_.resize(at + kDirections);  // grows geometrically
-  std::array<float, kDirections> p{};
-  for (size_t d = 0; d < dim_; ++d) {
-    const float x = vector[d];
-    const float* dir = &directions_[d * kDirections];
-    for (size_t k = 0; k < kDirections; ++k) p[k] += x * dir[k];
-  }
-  std::copy(p.begin(), p.end(), projections_.begin() + static_cast<ptrdiff_t>(at));
+void SpatialOrder::AddRows(const uint64_t* labels, const float* vectors, size_t rows) {
+  // G vectors' projections, each summed over the dimensions in order.
+  auto project = [&]<size_t G>(size_t r) {
+    std::array<std::array<float, kDirections>, G> p{};
+    const float* x = vectors + r * dim_;
+    for (size_t d = 0; d < dim_; ++d) {
+      const float* dir = &directions_[d * kDirections];
+      for (size_t g = 0; g < G; ++g) {
+        for (size_t k = 0; k < kDirections; ++k) p[g][k] += x[g * dim_ + d] * dir[k];
+      }
+    }
+    for (size_t g = 0; g < G; ++g) {
+      const size_t at = (labels[r + g] - 1) * kDirections;
+      if (projections_.size() < at + kDirections) projections_.resize(at + kDirections);  // grows geometrically
+      std::copy(p[g].begin(), p[g].end(), projections_.begin() + static_cast<ptrdiff_t>(at));
+    }
+  };
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) project.operator()<4>(r);
+  for (; r < rows; ++r) project.operator()<1>(r);
 }
 
 void SpatialOrder::Arrange(std::vector<uint32_t>* order, size_t head, size_t streams, size_t run) const {

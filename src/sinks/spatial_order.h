@@ -43,7 +43,12 @@ class SpatialOrder {
   SpatialOrder(size_t dim, uint64_t seed, size_t expected = 0);
 
   // The vector of `label` (1-based, each label once), as the graph will hold it.
-  void Add(uint64_t label, const float* vector);
+  void Add(uint64_t label, const float* vector) { AddRows(&label, vector, 1); }
+  // Add of `rows` consecutive vectors (rows × dim) under labels[0..rows): the same projections
+  // bit for bit, four vectors' sums taken side by side (each is a chain of dependent additions).
+  void AddRows(const uint64_t* labels, const float* vectors, size_t rows);
+  // The k-th projection of `label`'s vector (for tests).
+  float projection(uint64_t label, size_t k) const { return projections_[(label - 1) * kDirections + k]; }
 
   // Rearranges `order`, a random permutation of the labels 1..n that were added: its first
   // `head` entries stay where they are; the rest go in rounds that double what precedes them,

@@ -121,6 +121,23 @@ TEST(FixedPoint, UnitVectorsGetAFineScale) {
 
 // The copy is each component times the scale rounded as std::lrint rounds it (to the nearest,
 // ties to even), whichever path makes it: ties, both signs, the largest magnitudes, every tail.
+TEST(FixedPoint, StatsOfRowsAreTheStatsOfEachRow) {
+  const size_t dim = 384, rows = 11;  // two groups of four and a tail
+  std::mt19937 rng(8);
+  std::normal_distribution<float> gauss(0.0f, 0.05f);
+  std::vector<float> v(rows * dim);
+  for (float& x : v) x = gauss(rng);
+  FixedPointStats one(dim), together(dim);
+  for (size_t r = 0; r < rows; ++r) one.Add(v.data() + r * dim);
+  together.AddRows(v.data(), rows);
+  EXPECT_EQ(one.max_abs(), together.max_abs());
+  EXPECT_EQ(one.variance(), together.variance());
+  for (Space space : {Space::kCosine, Space::kL2}) {
+    ASSERT_TRUE(one.Scale(space).has_value());
+    EXPECT_EQ(*one.Scale(space), *together.Scale(space));
+  }
+}
+
 TEST(FixedPoint, QuantizingRoundsAsLrint) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> any(-1.0f, 1.0f);

@@ -149,6 +149,23 @@ TEST(SpatialOrder, IsDeterministicAndKeepsTheRandomOrderAmongEqualKeys) {
   EXPECT_EQ(order, Permutation(n, 3));
 }
 
+TEST(SpatialOrder, RowsProjectAsOneAtATime) {
+  const size_t n = 11;  // two groups of four and a tail
+  Clustered data = MakeClustered(n, 3, 4);
+  SpatialOrder one(kDim, 9), together(kDim, 9);
+  std::vector<uint64_t> labels(n);
+  for (size_t i = 0; i < n; ++i) {
+    labels[i] = n - i;  // any labels, in any order
+    one.Add(labels[i], data.vectors.data() + i * kDim);
+  }
+  together.AddRows(labels.data(), data.vectors.data(), n);
+  for (uint64_t label = 1; label <= n; ++label) {
+    for (size_t k = 0; k < SpatialOrder::kDirections; ++k) {
+      EXPECT_EQ(one.projection(label, k), together.projection(label, k)) << "label " << label << ", direction " << k;
+    }
+  }
+}
+
 TEST(SpatialOrder, AHeadAsLongAsTheOrderLeavesItAlone) {
   Clustered data = MakeClustered(50, 5, 3);
   EXPECT_EQ(Arranged(data, 50, 50, 9), Permutation(50, 3));

@@ -19,4 +19,28 @@ inline float NormalizeForCosine(const float* v, size_t dim, float* out) {
   return norm;
 }
 
+// NormalizeForCosine of `rows` consecutive vectors (rows × dim) into `out` (which may be `v`),
+// their norms into `norms`: the same floats bit for bit, four vectors' sums taken together.
+// Each sum is a chain of dependent additions in a fixed order (the order fixes the result), so
+// one vector alone leaves the core waiting on each addition; four chains side by side do not.
+inline void NormalizeRowsForCosine(const float* v, size_t rows, size_t dim, float* out, float* norms) {
+  constexpr size_t kTogether = 4;
+  size_t r = 0;
+  for (; r + kTogether <= rows; r += kTogether) {
+    const float* x = v + r * dim;
+    double sum[kTogether] = {};
+    for (size_t j = 0; j < dim; ++j) {
+      for (size_t k = 0; k < kTogether; ++k) sum[k] += static_cast<double>(x[k * dim + j]) * x[k * dim + j];
+    }
+    for (size_t k = 0; k < kTogether; ++k) {
+      const float norm = static_cast<float>(std::sqrt(sum[k]));
+      const float inv = 1.0f / (norm + 1e-30f);
+      float* o = out + (r + k) * dim;
+      for (size_t j = 0; j < dim; ++j) o[j] = x[k * dim + j] * inv;
+      norms[r + k] = norm;
+    }
+  }
+  for (; r < rows; ++r) norms[r] = NormalizeForCosine(v + r * dim, dim, out + r * dim);
+}
+
 }  // namespace cm

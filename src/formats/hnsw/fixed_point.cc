@@ -20,12 +20,30 @@ constexpr double kComponentLimit = 32766.0;
 
 }  // namespace
 
-void FixedPointStats::Add(const float* v) {
-  // The squared norm in one chain of double additions, in order (what the scale is computed
-  // from stays the same bit for bit); the rest in a loop the compiler vectorizes. A component is
-  // finite when its magnitude is at most FLT_MAX (false for NaN and ±inf).
-  double norm_sq = 0;
-  for (size_t j = 0; j < dim_; ++j) norm_sq += static_cast<double>(v[j]) * v[j];
+void FixedPointStats::AddRows(const float* v, size_t rows) {
+  // Each squared norm in one chain of double additions, in order (what the scale is computed
+  // from stays the same bit for bit), four chains side by side.
+  constexpr size_t kTogether = 4;
+  size_t r = 0;
+  for (; r + kTogether <= rows; r += kTogether) {
+    const float* x = v + r * dim_;
+    double norm_sq[kTogether] = {};
+    for (size_t j = 0; j < dim_; ++j) {
+      for (size_t k = 0; k < kTogether; ++k) norm_sq[k] += static_cast<double>(x[k * dim_ + j]) * x[k * dim_ + j];
+    }
+    for (size_t k = 0; k < kTogether; ++k) AddOne(x + k * dim_, norm_sq[k]);
+  }
+  for (; r < rows; ++r) {
+    const float* x = v + r * dim_;
+    double norm_sq = 0;
+    for (size_t j = 0; j < dim_; ++j) norm_sq += static_cast<double>(x[j]) * x[j];
+    AddOne(x, norm_sq);
+  }
+}
+
+void FixedPointStats::AddOne(const float* v, double norm_sq) {
+  // In a loop the compiler vectorizes. A component is finite when its magnitude is at most
+  // FLT_MAX (false for NaN and ±inf).
   float max_abs = 0;
   bool finite = true;
   double* sum = sum_.data();

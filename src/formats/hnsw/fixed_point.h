@@ -32,7 +32,10 @@ inline constexpr double kMaxNoiseRatio = 1e-5;
 class FixedPointStats {
  public:
   explicit FixedPointStats(size_t dim) : dim_(dim), sum_(dim, 0.0) {}
-  void Add(const float* v);
+  void Add(const float* v) { AddRows(v, 1); }
+  // Add of `rows` consecutive vectors (rows × dim), in order: the same statistics bit for bit,
+  // with four vectors' norms summed side by side (each a chain of dependent additions).
+  void AddRows(const float* v, size_t rows);
   // The scale for `space`, or nullopt when the vectors need float32 (none given, a non-finite
   // component, no spread, or too little spread for the rounding: see above).
   std::optional<float> Scale(Space space) const;
@@ -42,6 +45,9 @@ class FixedPointStats {
   double variance() const;
 
  private:
+  // The per-vector part of AddRows, given its squared norm.
+  void AddOne(const float* v, double norm_sq);
+
   size_t dim_;
   size_t count_ = 0;
   bool finite_ = true;
