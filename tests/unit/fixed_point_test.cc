@@ -27,8 +27,8 @@ int64_t L2Sq64(const int16_t* a, const int16_t* b, size_t dim) {
   return s;
 }
 
-// Dimensions around the 16-wide SIMD step, so the tail loop is covered too; values as large as
-// the contract allows (every sum within int32).
+// Dimensions around the 64-, 32- and 16-wide SIMD steps, so each step and the tail loop are
+// covered; values as large as the contract allows (every sum within int32).
 TEST(FixedPoint, KernelsAreExact) {
   std::mt19937 rng(5);
   for (size_t dim : {1, 7, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 96, 111, 127, 384, 1536, 1537}) {

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__AVX2__)
+#if defined(__AVX2__) || defined(__AVX512BW__)
 #include <immintrin.h>
 #endif
 
@@ -22,12 +22,45 @@ inline int32_t HorizontalSum(__m256i v) {
 }
 #endif
 
-// Σ a·b, or Σ (a−b)² when kL2, exactly in int32 (the scale keeps every partial sum in range):
-// 16 components per AVX2 multiply-add, then a scalar tail.
+#if defined(__AVX512BW__)
+// The sum of v's sixteen int32 lanes. (Through memory: GCC 12 warns of an uninitialized value
+// inside its own _mm512_reduce_add_epi32 and 256-bit extract.)
+inline int32_t HorizontalSum(__m512i v) {
+  alignas(64) int32_t lanes[16];
+  _mm512_store_si512(lanes, v);
+  int32_t sum = 0;
+  for (int32_t lane : lanes) sum += lane;
+  return sum;
+}
+
+// Adds a·b (or (a−b)², kL2) for 32 components, pairwise, into acc's int32 lanes.
+template <bool kL2>
+inline __m512i MultiplyAdd32(__m512i acc, const int16_t* a, const int16_t* b) {
+  __m512i x = _mm512_loadu_si512(a), y = _mm512_loadu_si512(b);
+  if constexpr (kL2) x = y = _mm512_sub_epi16(x, y);
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
+}
+#endif
+
+// Σ a·b, or Σ (a−b)² when kL2, exactly in int32 (the scale keeps every partial sum in range, a
+// lane's included, so the grouping does not change the sum): 32 components per AVX-512
+// multiply-add, in two sums side by side, where the CPU has it; then 16 per AVX2 multiply-add;
+// then a scalar tail. The graph's rows start on cache lines (vector_rows.h), so each 512-bit
+// load of a row reads one line: 1.1–1.3× the AVX2 kernel's build (docs/performance.md, "Graph
+// insertion"), where with hnswlib's unaligned layout it had measured no better.
 template <bool kL2>
 inline int32_t FixedPointSum(const int16_t* a, const int16_t* b, size_t dim) {
   size_t j = 0;
   int32_t sum = 0;
+#if defined(__AVX512BW__)
+  __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+  for (; j + 64 <= dim; j += 64) {
+    acc0 = MultiplyAdd32<kL2>(acc0, a + j, b + j);
+    acc1 = MultiplyAdd32<kL2>(acc1, a + j + 32, b + j + 32);
+  }
+  if (j + 32 <= dim) acc0 = MultiplyAdd32<kL2>(acc0, a + j, b + j), j += 32;
+  sum = HorizontalSum(_mm512_add_epi32(acc0, acc1));
+#endif
 #if defined(__AVX2__)
   __m256i acc = _mm256_setzero_si256();
   for (; j + 16 <= dim; j += 16) {
@@ -36,7 +69,7 @@ inline int32_t FixedPointSum(const int16_t* a, const int16_t* b, size_t dim) {
     if constexpr (kL2) x = y = _mm256_sub_epi16(x, y);
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
   }
-  sum = HorizontalSum(acc);
+  sum += HorizontalSum(acc);
 #endif
   for (; j < dim; ++j) {
     int32_t x = a[j], y = b[j];
