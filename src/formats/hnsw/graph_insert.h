@@ -18,7 +18,7 @@
 //   * the distance is a functor the compiler inlines, kernel and all (fixed_point_kernels.h),
 //     not a function pointer;
 //   * the vectors may be kept apart from hnswlib's level-0 block, in 64-byte aligned rows
-//     (VectorRows; the fixed-point build does): the block then holds links and labels only, and
+//     (VectorRows; the builder's do): the block then holds links and labels only, and
 //     the graph is searched here (Nearest, as hnswlib's searchKnn searches), since hnswlib
 //     would look for the vectors in the block;
 //   * an element's lock is a byte of its own array (ElementLock), not hnswlib's std::mutex,

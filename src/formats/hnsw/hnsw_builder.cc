@@ -69,6 +69,19 @@ class FixedPointSpace final : public hnswlib::SpaceInterface<float> {
   bool in_block_;
 };
 
+// One of hnswlib's float spaces whose vectors are kept in VectorRows: its distance, and no data
+// in the level-0 block.
+class RowsSpace final : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit RowsSpace(std::unique_ptr<hnswlib::SpaceInterface<float>> space) : space_(std::move(space)) {}
+  size_t get_data_size() override { return 0; }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return space_->get_dist_func(); }
+  void* get_dist_func_param() override { return space_->get_dist_func_param(); }
+
+ private:
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
+};
+
 using Graph = hnswlib::HierarchicalNSW<float>;
 using Neighbours = std::vector<std::pair<float, uint64_t>>;
 
@@ -147,18 +160,29 @@ class HnswIndexImpl final : public HnswIndex {
     return Status::Ok();
   }
 
+  // A build by GraphInserter keeps its vectors in aligned rows (vector_rows.h) and the level-0
+  // block only links and labels; hnswlib's own insertion, and a loaded index, keep them in the block.
   HnswIndexImpl(size_t dim, Space space, const HnswBuildOptions* o = nullptr) : dim_(dim), space_kind_(space) {
+    const bool in_rows = o && !o->hnswlib_insertion;
     if (o && o->fixed_point_scale > 0) {
       scale_ = o->fixed_point_scale;
       exact_vectors_ = o->exact_vectors;
-      const bool in_block = o->hnswlib_insertion;
-      space_ = std::make_unique<FixedPointSpace>(dim, scale_, space == Space::kL2, in_block);
-      if (!in_block) rows_ = std::make_unique<VectorRows>(FixedPointSlots(dim) * sizeof(int16_t));
-    } else if (space == Space::kL2) {
-      space_ = std::make_unique<hnswlib::L2Space>(dim);
-    } else {
-      space_ = std::make_unique<hnswlib::InnerProductSpace>(dim);
+      space_ = std::make_unique<FixedPointSpace>(dim, scale_, space == Space::kL2, !in_rows);
+      if (in_rows) rows_ = std::make_unique<VectorRows>(FixedPointSlots(dim) * sizeof(int16_t));
+      return;
     }
+    std::unique_ptr<hnswlib::SpaceInterface<float>> floats;
+    if (space == Space::kL2) {
+      floats = std::make_unique<hnswlib::L2Space>(dim);
+    } else {
+      floats = std::make_unique<hnswlib::InnerProductSpace>(dim);
+    }
+    if (!in_rows) {
+      space_ = std::move(floats);
+      return;
+    }
+    space_ = std::make_unique<RowsSpace>(std::move(floats));
+    rows_ = std::make_unique<VectorRows>(dim * sizeof(float));
   }
 
   // An empty graph with room for `capacity` vectors.
@@ -183,7 +207,7 @@ class HnswIndexImpl final : public HnswIndex {
       }
     } else {
       inserter_ = std::make_unique<NativeInserter<SpaceDistance>>(
-          *index_, SpaceDistance{space_->get_dist_func(), space_->get_dist_func_param()}, nullptr);
+          *index_, SpaceDistance{space_->get_dist_func(), space_->get_dist_func_param()}, rows_.get());
     }
     return Status::Ok();
   }
@@ -238,8 +262,8 @@ class HnswIndexImpl final : public HnswIndex {
     h.mult = ix.mult_;
     h.ef_construction = ix.ef_construction_;
     p.level0 = FillFromMemory(ix.data_level0_memory_);
-    if (scale_ > 0) {
-      // The elements as a float32 build lays them out: links, the exact vector, the label.
+    if (rows_ || scale_ > 0) {
+      // The elements as hnswlib lays out a float32 graph: links, the vector, the label.
       h.size_data_per_element = ix.size_links_level0_ + dim_ * sizeof(float) + sizeof(hnswlib::labeltype);
       h.offset_data = ix.size_links_level0_;
       h.label_offset = ix.size_links_level0_ + dim_ * sizeof(float);
@@ -287,12 +311,15 @@ class HnswIndexImpl final : public HnswIndex {
     return fixed->data();
   }
 
-  // Bytes [offset, offset + len) of a float32 data_level0.bin laid out by `h`, from the
-  // fixed-point graph's links and labels and the exact vectors. The elements wholly inside are
+  // Bytes [offset, offset + len) of a float32 data_level0.bin laid out by `h`, from the block's
+  // links and labels and the vectors (the exact ones for a fixed-point graph, else the rows).
+  // The elements wholly inside are
   // made in place, half of them on a second thread when there are many; the (at most two) that
   // the range's edges cut go through a buffer.
   Status FillFloatLevel0(const HnswHeader& h, size_t offset, char* dst, size_t len) const {
-    if (!exact_vectors_) return Status::Internal("a fixed-point HNSW graph was written without its exact vectors");
+    if (scale_ > 0 && !exact_vectors_) {
+      return Status::Internal("a fixed-point HNSW graph was written without its exact vectors");
+    }
     const size_t element = h.size_data_per_element, n = index_->cur_element_count;
     const size_t first = offset / element, end = std::min(n, (offset + len + element - 1) / element);
     if (first >= end) return Status::Ok();
@@ -323,15 +350,20 @@ class HnswIndexImpl final : public HnswIndex {
   }
 
   // Element e of a float32 data_level0.bin laid out by `h`, at `out`: its links, its exact
-  // vector (normalized for cosine, as hnswlib stores it), its label.
+  // vector (normalized for cosine, as hnswlib stores it; a float32 build's row holds it so), its
+  // label.
   Status MakeFloatElement(const HnswHeader& h, size_t e, char* out) const {
     const auto& ix = *index_;
     const hnswlib::labeltype label = ix.getExternalLabel(static_cast<hnswlib::tableint>(e));
     std::memcpy(out, ix.data_level0_memory_ + e * ix.size_data_per_element_, ix.size_links_level0_);
-    const uint64_t wanted = label;
     float* v = reinterpret_cast<float*>(out + h.offset_data);
-    CM_RETURN_IF_ERROR(exact_vectors_(&wanted, 1, v));
-    if (space_kind_ == Space::kCosine) NormalizeForCosine(v, dim_, v);
+    if (scale_ > 0) {
+      const uint64_t wanted = label;
+      CM_RETURN_IF_ERROR(exact_vectors_(&wanted, 1, v));
+      if (space_kind_ == Space::kCosine) NormalizeForCosine(v, dim_, v);
+    } else {
+      std::memcpy(v, rows_->row(e), dim_ * sizeof(float));
+    }
     std::memcpy(out + h.label_offset, &label, sizeof label);
     return Status::Ok();
   }
@@ -342,7 +374,7 @@ class HnswIndexImpl final : public HnswIndex {
   std::function<Status(const uint64_t*, size_t, float*)> exact_vectors_;
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
   std::unique_ptr<Graph> index_;
-  std::unique_ptr<VectorRows> rows_;  // the fixed-point copies, unless hnswlib inserts (in its block then)
+  std::unique_ptr<VectorRows> rows_;  // the vectors the graph compares, unless hnswlib inserts (in its block then)
   std::unique_ptr<PointInserter> inserter_;  // set by Init (a loaded index is not added to)
   std::vector<float> norms_;  // by row (label - 1)
 };

@@ -13,8 +13,9 @@
 //
 // With a fixed-point scale (fixed_point.h) the graph is built on int16 copies of the vectors,
 // which halves what hnswlib reads and compares; the segment still holds the exact float32
-// vectors, which the builder asks back by label as it writes data_level0.bin. The copies are
-// kept apart from hnswlib's level-0 block, in aligned rows (vector_rows.h).
+// vectors, which the builder asks back by label as it writes data_level0.bin. The vectors a
+// build compares (int16 copies or float32) are kept apart from hnswlib's level-0 block, in
+// aligned rows (vector_rows.h).
 //
 // HnswBuilder builds incrementally: vectors are added as they are read, from any number of
 // threads at once (as hnswlib's addPoint), so records never have to be held beside the
