@@ -8,6 +8,8 @@
 #include <immintrin.h>
 #endif
 
+#include "formats/hnsw/squared_norms.h"
+
 namespace cm {
 namespace {
 
@@ -22,22 +24,17 @@ constexpr double kComponentLimit = 32766.0;
 
 void FixedPointStats::AddRows(const float* v, size_t rows) {
   // Each squared norm in one chain of double additions, in order (what the scale is computed
-  // from stays the same bit for bit), four chains side by side.
-  constexpr size_t kTogether = 4;
+  // from stays the same bit for bit), kNormsTogether side by side (squared_norms.h).
   size_t r = 0;
-  for (; r + kTogether <= rows; r += kTogether) {
-    const float* x = v + r * dim_;
-    double norm_sq[kTogether] = {};
-    for (size_t j = 0; j < dim_; ++j) {
-      for (size_t k = 0; k < kTogether; ++k) norm_sq[k] += static_cast<double>(x[k * dim_ + j]) * x[k * dim_ + j];
-    }
-    for (size_t k = 0; k < kTogether; ++k) AddOne(x + k * dim_, norm_sq[k]);
+  for (; r + kNormsTogether <= rows; r += kNormsTogether) {
+    double norm_sq[kNormsTogether];
+    SquaredNorms<kNormsTogether>(v + r * dim_, dim_, norm_sq);
+    for (size_t k = 0; k < kNormsTogether; ++k) AddOne(v + (r + k) * dim_, norm_sq[k]);
   }
   for (; r < rows; ++r) {
-    const float* x = v + r * dim_;
-    double norm_sq = 0;
-    for (size_t j = 0; j < dim_; ++j) norm_sq += static_cast<double>(x[j]) * x[j];
-    AddOne(x, norm_sq);
+    double norm_sq;
+    SquaredNorms<1>(v + r * dim_, dim_, &norm_sq);
+    AddOne(v + r * dim_, norm_sq);
   }
 }
 
