@@ -8,6 +8,7 @@
 
 #include "chroma/collection_config.h"
 #include "chroma/record_json.h"
+#include "core/narrow_to_float.h"
 #include "formats/json/json_reader.h"
 #include "formats/json/json_writer.h"
 
@@ -247,19 +248,11 @@ std::optional<RejectReason> PolicyEngine::ConvertRecord(const SourceRecord& in, 
     return RejectReason{"embedding.null_element",
                         fmt::format("{} of {} embedding values are NULL", in.null_elements, in.embedding.size())};
   }
-  // One branch-free pass converts and checks (it vectorises); only a bad vector is walked again
-  // to name its first bad value.
+  // One pass converts and checks; only a bad vector is walked again to name its first bad value.
   const size_t dim = in.embedding.size();
   out->embedding.resize(dim);
   const double* src = in.embedding.data();
-  float* dst = out->embedding.data();
-  bool all_fit = true;
-  for (size_t i = 0; i < dim; ++i) {
-    double d = src[i];
-    all_fit &= std::fabs(d) <= static_cast<double>(FLT_MAX);  // false for NaN and ±Infinity too
-    dst[i] = static_cast<float>(std::clamp(d, -static_cast<double>(FLT_MAX), static_cast<double>(FLT_MAX)));
-  }
-  if (!all_fit) {
+  if (!NarrowToFloat(src, dim, out->embedding.data())) {
     for (size_t i = 0; i < dim; ++i) {
       double d = src[i];
       if (!std::isfinite(d)) {

@@ -376,6 +376,26 @@ Status ColumnStreamImpl::CheckFirstEntry(size_t j, uint64_t new_rows) const {
   return Status::Ok();
 }
 
+// Levels are scanned kLevelBlock at a time where a block lies inside one list whose elements
+// are all there (no entry starts a row, none is below def_elem): a long embedding is such
+// blocks but for the block around each row's start. A fixed-size, branch-free block
+// vectorises; a block that is not plain is taken entry by entry.
+constexpr size_t kLevelBlock = 32;
+
+// True when the block at rep/def holds no row start and only elements; *present counts the
+// elements whose value is there (def == max_def).
+bool PlainLevelBlock(const uint16_t* rep, const uint16_t* def, uint16_t def_elem, uint16_t max_def,
+                     size_t* present) {
+  unsigned starts = 0, below = 0, there = 0;
+  for (size_t k = 0; k < kLevelBlock; ++k) {
+    starts |= rep[k] == 0;
+    below |= def[k] < def_elem;
+    there += def[k] == max_def;
+  }
+  *present = there;
+  return (starts | below) == 0;
+}
+
 Status ColumnStreamImpl::ReadDoubleLists(size_t max_rows, DoubleListBatch* out) {
   if (NumericWidth(leaf_.type) == 0) return WrongKind("as numbers (use ReadStrings)");
   if (max_rows == 0) return Status::Ok();
@@ -392,7 +412,19 @@ Status ColumnStreamImpl::ReadDoubleLists(size_t max_rows, DoubleListBatch* out) 
     size_t j = buf_pos_;
     uint64_t new_rows = 0;
     size_t nvals = 0, elems = 0;
+    size_t entrywise_until = j;  // entries before it are taken one by one
     for (; j < buf_len_; ++j) {
+      if (j >= entrywise_until) {
+        size_t present = 0;
+        if (j + kLevelBlock <= buf_len_ && chunk_rows_ + new_rows > 0 &&
+            PlainLevelBlock(&rep_buf_[j], &def_buf_[j], def_elem, max_def, &present)) {
+          nvals += present;
+          elems += kLevelBlock;
+          j += kLevelBlock - 1;
+          continue;
+        }
+        entrywise_until = j + kLevelBlock;
+      }
       uint16_t def = def_buf_[j];
       if (rep_buf_[j] == 0) {
         if (started + new_rows == max_rows) break;
@@ -416,7 +448,17 @@ Status ColumnStreamImpl::ReadDoubleLists(size_t max_rows, DoubleListBatch* out) 
       CM_RETURN_IF_ERROR(dbl_dec_->Next(nvals, scratch_.data()));
     }
     size_t pos = base, k = 0;
+    entrywise_until = buf_pos_;
     for (size_t i = buf_pos_; i < j; ++i) {
+      if (nvals == elems && i >= entrywise_until) {  // with NULL elements every entry is looked at
+        size_t present = 0;
+        if (i + kLevelBlock <= j && PlainLevelBlock(&rep_buf_[i], &def_buf_[i], def_elem, max_def, &present)) {
+          pos += kLevelBlock;
+          i += kLevelBlock - 1;
+          continue;
+        }
+        entrywise_until = i + kLevelBlock;
+      }
       uint16_t def = def_buf_[i];
       if (rep_buf_[i] == 0) {
         out->offsets.back() = pos;
