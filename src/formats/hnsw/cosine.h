@@ -6,6 +6,10 @@
 #include <cmath>
 #include <cstddef>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "formats/hnsw/squared_norms.h"
 
 namespace cm {
@@ -15,7 +19,12 @@ namespace cm {
 inline float ScaleToUnit(const float* v, size_t dim, double norm_sq, float* out) {
   const float norm = static_cast<float>(std::sqrt(norm_sq));
   const float inv = 1.0f / (norm + 1e-30f);
-  for (size_t j = 0; j < dim; ++j) out[j] = v[j] * inv;
+  size_t j = 0;
+#if defined(__AVX512F__)
+  const __m512 by = _mm512_set1_ps(inv);
+  for (; j + 16 <= dim; j += 16) _mm512_storeu_ps(out + j, _mm512_mul_ps(_mm512_loadu_ps(v + j), by));
+#endif
+  for (; j < dim; ++j) out[j] = v[j] * inv;
   return norm;
 }
 

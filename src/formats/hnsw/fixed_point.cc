@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#if defined(__AVX2__)
+#if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -39,12 +39,33 @@ void FixedPointStats::AddRows(const float* v, size_t rows) {
 }
 
 void FixedPointStats::AddOne(const float* v, double norm_sq) {
-  // In a loop the compiler vectorizes. A component is finite when its magnitude is at most
-  // FLT_MAX (false for NaN and ±inf).
+  // A component is finite when its magnitude is at most FLT_MAX (false for NaN and ±inf). The
+  // sums are per component and a maximum does not depend on order, so sixteen at a time give
+  // the same numbers (the maximum only matters when every component is finite).
   float max_abs = 0;
   bool finite = true;
   double* sum = sum_.data();
-  for (size_t j = 0; j < dim_; ++j) {
+  size_t j = 0;
+#if defined(__AVX512F__)
+  const __m512 limit = _mm512_set1_ps(std::numeric_limits<float>::max());
+  __m512 top = _mm512_setzero_ps();
+  __mmask16 fits = 0xffff;
+  for (; j + 16 <= dim_; j += 16) {
+    const __m512 x = _mm512_loadu_ps(v + j);
+    const __m512 a = _mm512_abs_ps(x);
+    fits &= _mm512_cmp_ps_mask(a, limit, _CMP_LE_OQ);
+    // (maskz forms: GCC 12 warns of uninitialized values inside the unmasked max and cvtps.)
+    top = _mm512_maskz_max_ps(0xffff, top, a);
+    const __m256 low = _mm256_loadu_ps(v + j), high = _mm256_loadu_ps(v + j + 8);
+    _mm512_storeu_pd(sum + j, _mm512_add_pd(_mm512_loadu_pd(sum + j), _mm512_maskz_cvtps_pd(0xff, low)));
+    _mm512_storeu_pd(sum + j + 8, _mm512_add_pd(_mm512_loadu_pd(sum + j + 8), _mm512_maskz_cvtps_pd(0xff, high)));
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, top);
+  for (float lane : lanes) max_abs = std::max(max_abs, lane);
+  finite = fits == 0xffff;
+#endif
+  for (; j < dim_; ++j) {
     const float a = std::fabs(v[j]);
     finite &= a <= std::numeric_limits<float>::max();
     max_abs = std::max(max_abs, a);
