@@ -159,21 +159,21 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
     uint64_t hnsw = cp.would_migrate * (dim * 4 + 32 * 4 + 4 + 8 + 4 + 16);
     uint64_t spill = cp.would_migrate * dim * 4;
     plan.estimated_bytes += sqlite + hnsw + spill;
-    // Fitted to bench/ on 2 cores at 640143e (the spatial insertion order, the fixed-point
-    // build; within 10 % at 10k and 100k × 384, 1.3× high at 20,000 × 1536 and 1.14× at a
-    // million × 384): building the graph costs ~1e-8 CPU-seconds per record, dimension and level
-    // (log2 of the collection's size) while the graph (2 bytes per dimension plus 136 of links
-    // and label per record) fits in the last-level cache, and 10 % more per further cache's
-    // worth, as more of what an insertion compares comes from memory (3.7× at a million × 384);
-    // spread over the cores, plus ~20 µs per record of reading and SQLite. Into a server,
-    // Chroma's ingest sets the pace (the tool reaches 0.9–1.0 of it): ~0.47 ms per record plus
-    // 0.17 µs per dimension.
+    // Fitted to bench/ on 2 cores at 5d33197 (the spatial insertion order, the fixed-point
+    // build; the million-record run at cb2fe31; within 6 % at 10k, 100k and a million × 384 and
+    // at 20,000 × 1536): building the graph costs ~(3.1 + 0.0024 · dimension) µs of CPU per
+    // record and level (log2 of the collection's size) while the graph (2 bytes per dimension
+    // plus 136 of links and label per record) fits in the last-level cache, and 3.6 % more per
+    // further cache's worth, as more of what an insertion compares comes from memory (1.9× at a
+    // million × 384); spread over the cores, plus ~15 µs per record of reading and SQLite. Into a
+    // server, Chroma's ingest sets the pace (the tool reaches 0.9–1.0 of it): ~0.47 ms per
+    // record plus 0.17 µs per dimension.
     const double n = static_cast<double>(cp.would_migrate), d = static_cast<double>(dim);
-    const double cache_bytes = 32.0 * (1 << 20);  // this machine's L3 (sysconf misreports it in VMs)
+    const double cache_bytes = 32.0 * (1 << 20);  // the cache size the fit assumes (a VM misreports the real one)
     const double over_cache = std::max(0.0, n * (2 * d + 136) / cache_bytes - 1);
     plan.estimated_seconds +=
         to_server ? n * (4.7e-4 + 1.65e-7 * d)
-                  : n * (1e-8 * d * std::log2(std::max(n, 2.0)) * (1 + 0.1 * over_cache) / cores + 2e-5);
+                  : n * ((3.1e-6 + 2.4e-9 * d) * std::log2(std::max(n, 2.0)) * (1 + 0.036 * over_cache) / cores + 1.5e-5);
   }
   std::map<std::string, uint64_t> per_key;
   for (const auto& cp : plan.collections) per_key[cp.key] = cp.records;
