@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -26,6 +27,26 @@ TEST(Cosine, RowsNormalizeAsOneAtATime) {
       // In place, as the caller may ask.
       NormalizeRowsForCosine(v.data(), rows, dim, v.data(), together_norms.data());
       EXPECT_EQ(std::memcmp(one.data(), v.data(), one.size() * sizeof(float)), 0) << dim << " × " << rows << " in place";
+    }
+  }
+}
+
+// Each component times 1 / (‖v‖ + 1e-30), as one scalar multiplication gives it, whatever the
+// width the scaling takes the components at (sixteen at a time, then a tail).
+TEST(Cosine, ScalesEachComponentAsAScalarMultiply) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> gauss(0.0f, 0.3f);
+  for (size_t dim : {size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{384}, size_t{1537}}) {
+    std::vector<float> v(dim), out(dim);
+    for (float& x : v) x = gauss(rng);
+    double norm_sq = 0;
+    for (float x : v) norm_sq += static_cast<double>(x) * x;
+    const float norm = ScaleToUnit(v.data(), dim, norm_sq, out.data());
+    EXPECT_EQ(norm, static_cast<float>(std::sqrt(norm_sq)));
+    const float inv = 1.0f / (norm + 1e-30f);
+    for (size_t j = 0; j < dim; ++j) {
+      const float want = v[j] * inv;
+      ASSERT_EQ(std::memcmp(&out[j], &want, sizeof want), 0) << "dim " << dim << " component " << j;
     }
   }
 }

@@ -2,6 +2,7 @@
 // exact, the chosen scale can never overflow them, and collections whose values do not fit 16
 // bits closely enough are left to float32.
 #include "formats/hnsw/fixed_point.h"
+#include "formats/hnsw/squared_norms.h"
 
 #include <gtest/gtest.h>
 
@@ -135,6 +136,38 @@ TEST(FixedPoint, StatsOfRowsAreTheStatsOfEachRow) {
   for (Space space : {Space::kCosine, Space::kL2}) {
     ASSERT_TRUE(one.Scale(space).has_value());
     EXPECT_EQ(*one.Scale(space), *together.Scale(space));
+  }
+}
+
+// The statistics against a plain loop over the components (per-component sums in double, the
+// largest magnitude), at widths across the sixteen-wide steps and their tails.
+TEST(FixedPoint, StatsAreThoseOfAPlainLoop) {
+  std::mt19937 rng(12);
+  std::normal_distribution<float> gauss(0.0f, 0.2f);
+  for (size_t dim : {size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{384}, size_t{1537}}) {
+    const size_t rows = 9;
+    std::vector<float> v(rows * dim);
+    for (float& x : v) x = gauss(rng);
+    v[(rows - 1) * dim + dim - 1] = -3.5f;  // the largest magnitude, in the last row's tail
+    FixedPointStats stats(dim);
+    stats.AddRows(v.data(), rows);
+    std::vector<double> sum(dim, 0.0);
+    double sum_sq = 0;
+    float max_abs = 0;
+    for (size_t r = 0; r < rows; ++r) {
+      double norm_sq;
+      SquaredNorms<1>(v.data() + r * dim, dim, &norm_sq);
+      sum_sq += norm_sq;
+      for (size_t j = 0; j < dim; ++j) {
+        sum[j] += v[r * dim + j];
+        max_abs = std::max(max_abs, std::fabs(v[r * dim + j]));
+      }
+    }
+    double mean_sq = 0;
+    for (double s : sum) mean_sq += (s / rows) * (s / rows);
+    EXPECT_EQ(stats.max_abs(), static_cast<double>(max_abs)) << dim;
+    EXPECT_EQ(stats.max_abs(), 3.5) << dim;
+    EXPECT_EQ(stats.variance(), std::max(0.0, sum_sq / rows - mean_sq)) << dim;
   }
 }
 
