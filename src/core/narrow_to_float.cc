@@ -25,9 +25,10 @@ bool NarrowToFloat(const double* src, size_t n, float* dst) {
   all_fit = fit == 0xff;
 #endif
   for (; i < n; ++i) {
-    double d = src[i];
-    all_fit &= std::fabs(d) <= static_cast<double>(FLT_MAX);  // false for NaN and ±Infinity too
-    dst[i] = std::fabs(d) <= static_cast<double>(FLT_MAX) ? static_cast<float>(d) : 0.0f;
+    const double d = src[i];
+    const bool fits = std::fabs(d) <= static_cast<double>(FLT_MAX);  // false for NaN and ±Infinity too
+    all_fit &= fits;
+    dst[i] = fits ? static_cast<float>(d) : 0.0f;
   }
   return all_fit;
 }
