@@ -22,6 +22,7 @@
 #include "formats/pickle/index_metadata_pickle.h"
 #include "io/fs_util.h"
 #include "io/out_file.h"
+#include "io/warm_block.h"
 #include "sinks/index_feeder.h"
 #include "sinks/metadata_binding.h"
 #include "sinks/persist_dir_writer.h"
@@ -38,6 +39,7 @@ constexpr const char* kMetadataSegmentType = "urn:chroma:segment/metadata/sqlite
 constexpr int kOperationAdd = 0;
 constexpr size_t kChunkRows = 64;  // per graph-thread hand-over: small, so the threads end together
 constexpr uint64_t kInitialCapacity = 1024;  // when the source could not say how many records come
+constexpr size_t kWarmRowsFrom = size_t{4} << 20;  // smaller graphs' rows are faulted in as they are filled
 constexpr auto kProgressEvery = std::chrono::milliseconds(200);
 
 std::string QueueTopic(const std::string& collection_id) {
@@ -139,7 +141,14 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
   if (order != InsertionOrder::kStored) {
     if (!spill_) {
       CM_ASSIGN_OR_RETURN(spill_, VectorSpill::Create(writer_->staging_, dim, fmt::format("collection \"{}\"", spec_.name)));
-      if (writer_->options_.fixed_point_build) stats_ = std::make_unique<FixedPointStats>(dim);
+      if (writer_->options_.fixed_point_build) {
+        stats_ = std::make_unique<FixedPointStats>(dim);
+        // The graph's rows are allocated only once every vector is read (the scale needs them
+        // all); faulting them in meanwhile takes that work off the graph's threads.
+        // (More than 2^32 records cannot be built: Chroma's labels are 32-bit.)
+        const size_t rows = expected_ <= UINT32_MAX ? FixedPointRowsBytes(dim, expected_) : 0;
+        if (rows >= kWarmRowsFrom) warm_rows_ = WarmBlock::Start(rows);
+      }
       if (order == InsertionOrder::kSpatial) spatial_ = std::make_unique<SpatialOrder>(dim, writer_->options_.insertion_seed, expected_);
       intake_ = [this](const uint64_t* labels, const float* vectors, size_t n) { return Intake(labels, vectors, n); };
     }
@@ -228,11 +237,13 @@ Status CollectionWriter::CreateBuilder(size_t dim, uint64_t capacity) {
   } else if (std::optional<float> scale = stats_->Scale(spec_.hnsw.space)) {
     o.fixed_point_scale = *scale;
     o.exact_vectors = [spill = spill_.get()](const uint64_t* labels, size_t n, float* out) { return spill->Read(labels, n, out); };
+    o.warm_rows = warm_rows_.get();
     w_.graph_arithmetic = "int16 fixed point";
   } else {
     w_.graph_arithmetic += ": the vectors' spread is too small against their magnitude for 16-bit fixed point";
   }
   CM_ASSIGN_OR_RETURN(builder_, HnswBuilder::Create(dim, capacity, o));
+  warm_rows_.reset();  // taken, or freed (too small for the records that came, or no fixed point)
   return Status::Ok();
 }
 

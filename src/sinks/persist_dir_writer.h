@@ -92,6 +92,7 @@ class ReusedGraph;
 class VectorSpill;
 class FixedPointStats;
 class SpatialOrder;
+class WarmBlock;
 class RowWriter;
 class PersistDirWriter;
 
@@ -142,6 +143,7 @@ class CollectionWriter {
   std::unique_ptr<VectorSpill> spill_;  // insertion order kShuffled or kSpatial: the vectors until Finish
   std::unique_ptr<FixedPointStats> stats_;  // of the spilled vectors, for a fixed-point build
   std::unique_ptr<SpatialOrder> spatial_;   // insertion order kSpatial: the keys of the spilled vectors
+  std::unique_ptr<WarmBlock> warm_rows_;    // a fixed-point build's rows, faulted in while the records are read
   std::vector<float> normalized_, norms_;   // scratch for stats_ and spatial_ (cosine; the intake thread's)
   std::function<Status(const uint64_t*, const float*, size_t)> intake_;  // runs Intake
   std::atomic<uint64_t> inserted_{0};

@@ -195,7 +195,7 @@ class HnswIndexImpl final : public HnswIndex {
     }
     norms_.assign(capacity, 0.0f);
     AdviseHugeLevel0();
-    if (rows_) CM_RETURN_IF_ERROR(rows_->Reserve(capacity));
+    if (rows_) CM_RETURN_IF_ERROR(rows_->Reserve(capacity, o.warm_rows));
     if (o.hnswlib_insertion) {
       inserter_ = std::make_unique<HnswlibInserter>(*index_);
     } else if (scale_ > 0) {
@@ -392,6 +392,10 @@ class HnswBuilderImpl final : public HnswBuilder {
 };
 
 }  // namespace
+
+size_t FixedPointRowsBytes(size_t dim, size_t capacity) {
+  return VectorRows::BytesFor(FixedPointSlots(dim) * sizeof(int16_t), capacity);
+}
 
 Result<std::unique_ptr<HnswBuilder>> HnswBuilder::Create(size_t dim, size_t capacity, const HnswBuildOptions& options) {
   if (dim == 0) return Status::InvalidArgument("an HNSW index needs at least one dimension");

@@ -33,6 +33,8 @@
 
 namespace cm {
 
+class WarmBlock;  // io/warm_block.h
+
 struct HnswBuildOptions {
   Space space = Space::kL2;
   size_t max_neighbors = 16;
@@ -46,7 +48,14 @@ struct HnswBuildOptions {
   // Insert with hnswlib's own addPoint instead of GraphInserter (graph_insert.h), which makes
   // the same graph with less bookkeeping: for the tests that compare the two, and A/B runs.
   bool hnswlib_insertion = false;
+  // Memory for the rows a fixed-point build compares, faulted in ahead (warm_block.h; its size
+  // from FixedPointRowsBytes); used when large enough, else the rows are allocated as usual.
+  WarmBlock* warm_rows = nullptr;
 };
+
+// Bytes of the rows a fixed-point build of `capacity` vectors of `dim` compares, so that a
+// caller who knows the count early can have them faulted in ahead (HnswBuildOptions::warm_rows).
+size_t FixedPointRowsBytes(size_t dim, size_t capacity);
 
 class HnswIndex {
  public:

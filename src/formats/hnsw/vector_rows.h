@@ -22,6 +22,8 @@
 
 namespace cm {
 
+class WarmBlock;  // io/warm_block.h
+
 class VectorRows {
  public:
   static constexpr size_t kAlignment = 64;
@@ -29,8 +31,12 @@ class VectorRows {
   // Rows of `row_bytes` (each padded to kAlignment).
   explicit VectorRows(size_t row_bytes);
 
-  // Room for `rows` rows, keeping those written; never shrinks. Not while rows are read.
-  Status Reserve(size_t rows);
+  // Bytes Reserve allocates for `rows` rows of `row_bytes`: whole huge pages.
+  static size_t BytesFor(size_t row_bytes, size_t rows);
+
+  // Room for `rows` rows, keeping those written; never shrinks. Not while rows are read. The
+  // first reservation takes `warm`'s memory instead when it is large enough (warm_block.h).
+  Status Reserve(size_t rows, WarmBlock* warm = nullptr);
 
   size_t capacity() const { return rows_; }
   size_t stride() const { return stride_; }
