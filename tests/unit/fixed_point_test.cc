@@ -29,19 +29,28 @@ int64_t L2Sq64(const int16_t* a, const int16_t* b, size_t dim) {
 }
 
 // Dimensions around the 64-, 32- and 16-wide SIMD steps, so each step and the tail loop are
-// covered; values as large as the contract allows (every sum within int32).
+// covered; values as large as the contract allows (every sum within int32). The paired kernels
+// (one row against two) give each sum as the single ones do.
 TEST(FixedPoint, KernelsAreExact) {
   std::mt19937 rng(5);
   for (size_t dim : {1, 7, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 96, 111, 127, 384, 1536, 1537}) {
     const int range = std::min(16383, static_cast<int>(std::sqrt(2147483647.0 / (4.0 * static_cast<double>(dim)))));
     std::uniform_int_distribution<int> value(-range, range);
-    std::vector<int16_t> a(dim), b(dim);
+    std::vector<int16_t> a(dim), b(dim), c(dim);
     for (size_t j = 0; j < dim; ++j) {
       a[j] = static_cast<int16_t>(value(rng));
       b[j] = static_cast<int16_t>(value(rng));
+      c[j] = static_cast<int16_t>(value(rng));
     }
     EXPECT_EQ(FixedPointDot(a.data(), b.data(), dim), Dot64(a.data(), b.data(), dim)) << "dim " << dim;
     EXPECT_EQ(FixedPointL2Sq(a.data(), b.data(), dim), L2Sq64(a.data(), b.data(), dim)) << "dim " << dim;
+    int32_t ab = 0, ac = 0;
+    FixedPointDot2(a.data(), b.data(), c.data(), dim, &ab, &ac);
+    EXPECT_EQ(ab, Dot64(a.data(), b.data(), dim)) << "dim " << dim;
+    EXPECT_EQ(ac, Dot64(a.data(), c.data(), dim)) << "dim " << dim;
+    FixedPointL2Sq2(a.data(), b.data(), c.data(), dim, &ab, &ac);
+    EXPECT_EQ(ab, L2Sq64(a.data(), b.data(), dim)) << "dim " << dim;
+    EXPECT_EQ(ac, L2Sq64(a.data(), c.data(), dim)) << "dim " << dim;
   }
 }
 
@@ -68,11 +77,19 @@ void CheckNoOverflow(Space space, size_t dim, const std::vector<std::vector<floa
       int64_t want = L2Sq64(a.data(), b.data(), dim);
       ASSERT_LE(want, std::numeric_limits<int32_t>::max());
       EXPECT_EQ(FixedPointL2Sq(a.data(), b.data(), dim), want);
+      int32_t ab = 0, aa = 0;
+      FixedPointL2Sq2(a.data(), b.data(), a.data(), dim, &ab, &aa);
+      EXPECT_EQ(ab, want);
+      EXPECT_EQ(aa, 0);
     } else {
       int64_t want = Dot64(a.data(), a.data(), dim);
       ASSERT_LE(want, std::numeric_limits<int32_t>::max());
       EXPECT_EQ(FixedPointDot(a.data(), a.data(), dim), want);
       EXPECT_EQ(FixedPointDot(a.data(), b.data(), dim), -want);
+      int32_t aa = 0, ab = 0;
+      FixedPointDot2(a.data(), a.data(), b.data(), dim, &aa, &ab);
+      EXPECT_EQ(aa, want);
+      EXPECT_EQ(ab, -want);
     }
   }
 }

@@ -17,24 +17,24 @@ namespace {
 
 constexpr size_t kDim = 16;
 
-std::vector<float> Uniform(size_t n, uint32_t seed) {
+std::vector<float> Uniform(size_t n, uint32_t seed, size_t dim = kDim) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n * kDim);
+  std::vector<float> v(n * dim);
   for (float& x : v) x = u(rng);
   return v;
 }
 
-HnswBuildOptions Options(const std::vector<float>& vecs, Space space, bool fixed_point, bool hnswlib) {
-  HnswBuildOptions o = fixed_point ? test::FixedPointOptions(vecs, kDim, space) : HnswBuildOptions{};
+HnswBuildOptions Options(const std::vector<float>& vecs, Space space, bool fixed_point, bool hnswlib, size_t dim = kDim) {
+  HnswBuildOptions o = fixed_point ? test::FixedPointOptions(vecs, dim, space) : HnswBuildOptions{};
   o.space = space;
   o.hnswlib_insertion = hnswlib;
   return o;
 }
 
 // The four segment files of `vecs` built one way, concatenated.
-std::string Segment(const std::vector<float>& vecs, const HnswBuildOptions& o, size_t threads) {
-  auto index = test::BuildIndex(vecs.data(), vecs.size() / kDim, kDim, o, threads);
+std::string Segment(const std::vector<float>& vecs, const HnswBuildOptions& o, size_t threads, size_t dim = kDim) {
+  auto index = test::BuildIndex(vecs.data(), vecs.size() / dim, dim, o, threads);
   if (!index) return {};
   std::string dir = test::MakeTempDir("graph-insert");
   Status s = index->WriteChromaSegment(dir);
@@ -46,10 +46,12 @@ std::string Segment(const std::vector<float>& vecs, const HnswBuildOptions& o, s
   return all;
 }
 
-void ExpectSameGraph(Space space, bool fixed_point) {
-  const auto vecs = Uniform(4000, 11);
-  const std::string ours = Segment(vecs, Options(vecs, space, fixed_point, false), 1);
-  const std::string theirs = Segment(vecs, Options(vecs, space, fixed_point, true), 1);
+// (At `dim` 16 the fixed-point kernels take only their 16-wide step; 112 takes the 64-, 32- and
+// 16-wide ones, in the layer search's paired form too.)
+void ExpectSameGraph(Space space, bool fixed_point, size_t dim = kDim) {
+  const auto vecs = Uniform(4000, 11, dim);
+  const std::string ours = Segment(vecs, Options(vecs, space, fixed_point, false, dim), 1, dim);
+  const std::string theirs = Segment(vecs, Options(vecs, space, fixed_point, true, dim), 1, dim);
   ASSERT_FALSE(ours.empty());
   ASSERT_EQ(ours.size(), theirs.size());
   const auto diff = std::mismatch(ours.begin(), ours.end(), theirs.begin());
@@ -61,6 +63,8 @@ TEST(GraphInsert, SameGraphAsHnswlibIp) { ExpectSameGraph(Space::kIp, false); }
 TEST(GraphInsert, SameGraphAsHnswlibCosine) { ExpectSameGraph(Space::kCosine, false); }
 TEST(GraphInsert, SameGraphAsHnswlibFixedPointL2) { ExpectSameGraph(Space::kL2, true); }
 TEST(GraphInsert, SameGraphAsHnswlibFixedPointCosine) { ExpectSameGraph(Space::kCosine, true); }
+TEST(GraphInsert, SameGraphAsHnswlibFixedPointL2Wide) { ExpectSameGraph(Space::kL2, true, 112); }
+TEST(GraphInsert, SameGraphAsHnswlibFixedPointCosineWide) { ExpectSameGraph(Space::kCosine, true, 112); }
 
 // recall@10 at ef 64 over 200 of the rows as queries, against the exact L2 neighbours.
 double Recall(const std::vector<float>& vecs, const HnswBuildOptions& o, size_t threads) {

@@ -60,7 +60,8 @@
 namespace cm {
 
 // Index: hnswlib::HierarchicalNSW<float>. Distance: float(const void* a, const void* b), the
-// distance between two elements' vectors. Rows: null when the vectors are in the index's level-0
+// distance between two elements' vectors; if it also has Pair(q, a, b, &qa, &qb), giving the
+// same two distances computed together, the layer search compares its neighbours two at a time. Rows: null when the vectors are in the index's level-0
 // block (as hnswlib keeps them), else where they are kept instead (grown by its owner, with the
 // index, before Grown); the index's space then has no data of its own.
 template <class Index, class Distance>
@@ -254,15 +255,28 @@ class GraphInserter {
         n += fresh;
       }
       for (size_t j = 0; j < std::min(n, kAhead); ++j) Prefetch(data + size_t{links[j]} * stride);
-      for (size_t j = 0; j < n; ++j) {
-        if (j + kAhead < n) Prefetch(data + size_t{links[j + kAhead]} * stride);
-        const uint32_t id = links[j];
-        const float d = distance_(q, data + size_t{id} * stride);
-        if (pool.size() >= ef && !(d < pool.back().distance)) continue;
+      auto consider = [&](uint32_t id, float d) {
+        if (pool.size() >= ef && !(d < pool.back().distance)) return;
         const size_t at = Position(pool, d, id);
         if (pool.size() >= ef) pool.pop_back();
         pool.insert(pool.begin() + static_cast<std::ptrdiff_t>(at), Candidate{d, id, false, false});
         lowest_new = std::min(lowest_new, at);
+      };
+      size_t j = 0;
+      if constexpr (kPairs) {  // the same distances, considered in the same order
+        for (; j + 1 < n; j += 2) {
+          if (j + kAhead < n) Prefetch(data + size_t{links[j + kAhead]} * stride);
+          if (j + 1 + kAhead < n) Prefetch(data + size_t{links[j + 1 + kAhead]} * stride);
+          float d0 = 0, d1 = 0;
+          distance_.Pair(q, data + size_t{links[j]} * stride, data + size_t{links[j + 1]} * stride, &d0, &d1);
+          consider(links[j], d0);
+          consider(links[j + 1], d1);
+        }
+      }
+      for (; j < n; ++j) {
+        if (j + kAhead < n) Prefetch(data + size_t{links[j + kAhead]} * stride);
+        const uint32_t id = links[j];
+        consider(id, distance_(q, data + size_t{id} * stride));
       }
       k = lowest_new <= k ? lowest_new : k + 1;
       while (k < pool.size() && pool[k].expanded) ++k;
@@ -274,6 +288,7 @@ class GraphInserter {
   // are fetched (insert_study: 2 and 128 bytes measured best of 1–3 ahead and 64–768 bytes,
   // though within the noise of one another).
   static constexpr size_t kAhead = 2;
+  static constexpr bool kPairs = requires(const Distance& d, const char* v, float* f) { d.Pair(v, v, v, f, f); };
   static void Prefetch(const char* p) {
     __builtin_prefetch(p);
     __builtin_prefetch(p + 64);  // past a short vector's end: a harmless hint
