@@ -170,18 +170,23 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
 
 Status CollectionWriter::Intake(const uint64_t* labels, const float* vectors, size_t n) {
   const size_t dim = *spec_.dimension;
-  if (stats_ || spatial_) {
-    const float* held = vectors;  // as the graph will hold them
-    if (spec_.hnsw.space == Space::kCosine) {
-      normalized_.resize(n * dim);
-      norms_.resize(n);
-      NormalizeRowsForCosine(vectors, n, dim, normalized_.data(), norms_.data());
-      held = normalized_.data();
+  const float* held = vectors;  // as the graph will hold them
+  if (spec_.hnsw.space == Space::kCosine) {
+    // Normalised once, here, four vectors at a time: the spill keeps the unit vectors and
+    // unit_norms_ their norms, so neither the graph's threads nor the segment writer normalise
+    // them again (HnswBuildOptions::unit_norms).
+    normalized_.resize(n * dim);
+    norms_.resize(n);
+    NormalizeRowsForCosine(vectors, n, dim, normalized_.data(), norms_.data());
+    held = normalized_.data();
+    for (size_t i = 0; i < n; ++i) {
+      if (labels[i] > unit_norms_.size()) unit_norms_.resize(std::max<uint64_t>(labels[i], 2 * unit_norms_.size()), 0.0f);
+      unit_norms_[labels[i] - 1] = norms_[i];
     }
-    if (stats_) stats_->AddRows(held, n);
-    if (spatial_) spatial_->AddRows(labels, held, n);
   }
-  for (size_t i = 0; i < n; ++i) CM_RETURN_IF_ERROR(spill_->Put(labels[i], vectors + i * dim));
+  if (stats_) stats_->AddRows(held, n);
+  if (spatial_) spatial_->AddRows(labels, held, n);
+  for (size_t i = 0; i < n; ++i) CM_RETURN_IF_ERROR(spill_->Put(labels[i], held + i * dim));
   return Status::Ok();
 }
 
@@ -242,6 +247,7 @@ Status CollectionWriter::CreateBuilder(size_t dim, uint64_t capacity) {
   } else {
     w_.graph_arithmetic += ": the vectors' spread is too small against their magnitude for 16-bit fixed point";
   }
+  if (spill_ && spec_.hnsw.space == Space::kCosine) o.unit_norms = &unit_norms_;  // the spill holds unit vectors
   CM_ASSIGN_OR_RETURN(builder_, HnswBuilder::Create(dim, capacity, o));
   warm_rows_.reset();  // taken, or freed (too small for the records that came, or no fixed point)
   return Status::Ok();

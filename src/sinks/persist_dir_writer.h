@@ -144,7 +144,8 @@ class CollectionWriter {
   std::unique_ptr<FixedPointStats> stats_;  // of the spilled vectors, for a fixed-point build
   std::unique_ptr<SpatialOrder> spatial_;   // insertion order kSpatial: the keys of the spilled vectors
   std::unique_ptr<WarmBlock> warm_rows_;    // a fixed-point build's rows, faulted in while the records are read
-  std::vector<float> normalized_, norms_;   // scratch for stats_ and spatial_ (cosine; the intake thread's)
+  std::vector<float> normalized_, norms_;   // the intake thread's scratch (cosine)
+  std::vector<float> unit_norms_;           // cosine, spilled: each vector's norm by label - 1 (the spill holds unit vectors)
   std::function<Status(const uint64_t*, const float*, size_t)> intake_;  // runs Intake
   std::atomic<uint64_t> inserted_{0};
   std::vector<std::string> ids_;  // by label - 1, for the pickle

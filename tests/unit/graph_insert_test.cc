@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/hnsw/cosine.h"
 #include "formats/hnsw/hnsw_builder.h"
 #include "hnsw_test_support.h"
 #include "test_env.h"
@@ -65,6 +66,33 @@ TEST(GraphInsert, SameGraphAsHnswlibFixedPointL2) { ExpectSameGraph(Space::kL2, 
 TEST(GraphInsert, SameGraphAsHnswlibFixedPointCosine) { ExpectSameGraph(Space::kCosine, true); }
 TEST(GraphInsert, SameGraphAsHnswlibFixedPointL2Wide) { ExpectSameGraph(Space::kL2, true, 112); }
 TEST(GraphInsert, SameGraphAsHnswlibFixedPointCosineWide) { ExpectSameGraph(Space::kCosine, true, 112); }
+
+// The writer's spilled cosine path hands the builder vectors it has normalised already, with
+// their norms (HnswBuildOptions::unit_norms): the same segment, byte for byte, as the raw ones.
+void ExpectSameSegmentFromUnitVectors(bool fixed_point, size_t dim, size_t rows) {
+  const auto vecs = Uniform(rows, 15, dim);
+  std::vector<float> unit(rows * dim), norms(rows);
+  // (One by one: the same floats as the writer's NormalizeRowsForCosine, cosine_test.cc.)
+  for (size_t r = 0; r < rows; ++r) norms[r] = NormalizeForCosine(vecs.data() + r * dim, dim, unit.data() + r * dim);
+  const HnswBuildOptions raw = Options(vecs, Space::kCosine, fixed_point, false, dim);
+  HnswBuildOptions given = raw;
+  given.unit_norms = &norms;
+  if (fixed_point) {
+    given.exact_vectors = [&unit, dim](const uint64_t* labels, size_t k, float* out) {
+      for (size_t i = 0; i < k; ++i) std::copy_n(unit.data() + (labels[i] - 1) * dim, dim, out + i * dim);
+      return Status::Ok();
+    };
+  }
+  const std::string want = Segment(vecs, raw, 1, dim);
+  const std::string got = Segment(unit, given, 1, dim);
+  ASSERT_FALSE(want.empty());
+  ASSERT_EQ(got.size(), want.size());
+  const auto diff = std::mismatch(got.begin(), got.end(), want.begin());
+  EXPECT_TRUE(diff.first == got.end()) << "first difference at byte " << (diff.first - got.begin());
+}
+
+TEST(GraphInsert, UnitVectorsGiveTheSameSegment) { ExpectSameSegmentFromUnitVectors(false, 115, 3000); }
+TEST(GraphInsert, UnitVectorsGiveTheSameFixedPointSegment) { ExpectSameSegmentFromUnitVectors(true, 115, 3000); }
 
 // recall@10 at ef 64 over 200 of the rows as queries, against the exact L2 neighbours.
 double Recall(const std::vector<float>& vecs, const HnswBuildOptions& o, size_t threads) {

@@ -175,6 +175,7 @@ class HnswIndexImpl final : public HnswIndex {
   // block only links and labels; hnswlib's own insertion, and a loaded index, keep them in the block.
   HnswIndexImpl(size_t dim, Space space, const HnswBuildOptions* o = nullptr) : dim_(dim), space_kind_(space) {
     const bool in_rows = o && !o->hnswlib_insertion;
+    if (o && space == Space::kCosine) unit_norms_ = o->unit_norms;
     if (o && o->fixed_point_scale > 0) {
       scale_ = o->fixed_point_scale;
       exact_vectors_ = o->exact_vectors;
@@ -232,7 +233,10 @@ class HnswIndexImpl final : public HnswIndex {
     }
     thread_local std::vector<float> buf;
     thread_local std::vector<int16_t> fixed;
-    if (space_kind_ == Space::kCosine) {
+    if (unit_norms_ != nullptr) {
+      if (label > unit_norms_->size()) return Status::Internal(fmt::format("no norm for HNSW label {}", label));
+      norms_[label - 1] = (*unit_norms_)[label - 1];  // v is already the unit vector
+    } else if (space_kind_ == Space::kCosine) {
       buf.resize(dim_);
       norms_[label - 1] = NormalizeForCosine(v, dim_, buf.data());
       v = buf.data();
@@ -371,7 +375,7 @@ class HnswIndexImpl final : public HnswIndex {
     if (scale_ > 0) {
       const uint64_t wanted = label;
       CM_RETURN_IF_ERROR(exact_vectors_(&wanted, 1, v));
-      if (space_kind_ == Space::kCosine) NormalizeForCosine(v, dim_, v);
+      if (space_kind_ == Space::kCosine && unit_norms_ == nullptr) NormalizeForCosine(v, dim_, v);
     } else {
       std::memcpy(v, rows_->row(e), dim_ * sizeof(float));
     }
@@ -383,6 +387,7 @@ class HnswIndexImpl final : public HnswIndex {
   Space space_kind_;
   float scale_ = 0;  // nonzero: the graph holds int16 copies (fixed_point.h)
   std::function<Status(const uint64_t*, size_t, float*)> exact_vectors_;
+  const std::vector<float>* unit_norms_ = nullptr;  // cosine: the vectors come normalised (HnswBuildOptions)
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
   std::unique_ptr<Graph> index_;
   std::unique_ptr<VectorRows> rows_;  // the vectors the graph compares, unless hnswlib inserts (in its block then)

@@ -48,6 +48,11 @@ struct HnswBuildOptions {
   // Insert with hnswlib's own addPoint instead of GraphInserter (graph_insert.h), which makes
   // the same graph with less bookkeeping: for the tests that compare the two, and A/B runs.
   bool hnswlib_insertion = false;
+  // Cosine only. Set: the vectors given to Add, and those exact_vectors gives back, are already
+  // unit vectors, NormalizeForCosine's floats (cosine.h), and (*unit_norms)[label - 1] is the
+  // norm it returned for each; the builder does not normalise them again. Must outlive the
+  // builder and the index it gives.
+  const std::vector<float>* unit_norms = nullptr;
   // Memory for the rows a fixed-point build compares, faulted in ahead (warm_block.h; its size
   // from FixedPointRowsBytes); used when large enough, else the rows are allocated as usual.
   WarmBlock* warm_rows = nullptr;
