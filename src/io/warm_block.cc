@@ -1,12 +1,11 @@
 #include "io/warm_block.h"
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 
+#include "core/idle_priority.h"
 #include "io/huge_pages.h"
 
 namespace cm {
@@ -45,12 +44,11 @@ void WarmBlock::Stop() {
 }
 
 void WarmBlock::Run(bool idle) {
-#ifdef SCHED_IDLE
-  sched_param none{};
-  if (idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) != 0) return;
-#else
-  if (idle) return;
-#endif
+  std::optional<ScopedIdlePriority> priority;
+  if (idle) {
+    priority.emplace();
+    if (!priority->idle()) return;  // not at idle priority: the block's user faults it in
+  }
   // A write per page (a zero; what the block holds is undefined until its user writes it): a
   // plain fault, which takes only the block's own lock. MADV_POPULATE_WRITE, which would leave
   // the contents alone, holds the whole address space's lock through each call: it stalled the

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "chroma/record_json.h"
+#include "core/idle_priority.h"
 #include "sinks/metadata_binding.h"
 
 namespace cm {
@@ -72,6 +73,11 @@ Status RowWriter::Run(Queued& q) {
       if (job.written) *job.written = std::move(job.record);
     }
   }
+  // The statements are the deferred index builds (SubmitSql), which nothing waits for until the
+  // commit: they take the CPU the graph's threads leave (core/idle_priority.h), and mostly run
+  // while the segment is written to disk.
+  if (q.sql.empty()) return Status::Ok();
+  ScopedIdlePriority idle;
   for (const std::string& sql : q.sql) CM_RETURN_IF_ERROR(db_->Exec(sql));
   return Status::Ok();
 }
