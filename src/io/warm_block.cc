@@ -40,14 +40,15 @@ char* WarmBlock::Take() {
 
 void WarmBlock::Stop() {
   stop_.store(true, std::memory_order_relaxed);
+  priority_.Hasten();  // at idle priority on a busy machine the thread might not run for long
   if (thread_.joinable()) thread_.join();
 }
 
 void WarmBlock::Run(bool idle) {
   std::optional<ScopedIdlePriority> priority;
   if (idle) {
-    priority.emplace();
-    if (!priority->idle()) return;  // not at idle priority: the block's user faults it in
+    priority.emplace(priority_);
+    if (!priority->idle()) return;  // not at idle priority (or already stopped): the user faults it in
   }
   // A write per page (a zero; what the block holds is undefined until its user writes it): a
   // plain fault, which takes only the block's own lock. MADV_POPULATE_WRITE, which would leave

@@ -18,6 +18,8 @@
 #include <memory>
 #include <thread>
 
+#include "core/idle_priority.h"
+
 namespace cm {
 
 class WarmBlock {
@@ -47,6 +49,7 @@ class WarmBlock {
   bool taken_ = false;
   std::atomic<bool> stop_{false};
   std::atomic<size_t> warmed_{0};
+  IdlePriority priority_;  // hastened by Stop, which must not wait on a starved thread
   std::thread thread_;
 };
 

@@ -61,6 +61,7 @@ CollectionWriter::~CollectionWriter() {
   if (spill_) (void)writer_->intake_->Drain();
   if (builder_) (void)writer_->feeder_->Drain();
   (void)writer_->OwnDb();
+  ReleaseWarmRows();
 }
 
 Status CollectionWriter::Start() {
@@ -147,7 +148,10 @@ Status CollectionWriter::Feed(uint64_t label, const float* vector) {
         // all); faulting them in meanwhile takes that work off the graph's threads.
         // (More than 2^32 records cannot be built: Chroma's labels are 32-bit.)
         const size_t rows = expected_ <= UINT32_MAX ? FixedPointRowsBytes(dim, expected_) : 0;
-        if (rows >= kWarmRowsFrom) warm_rows_ = WarmBlock::Start(rows);
+        if (rows >= kWarmRowsFrom && !writer_->warm_rows_held_) {
+          warm_rows_ = WarmBlock::Start(rows);
+          writer_->warm_rows_held_ = warm_rows_ != nullptr;
+        }
       }
       if (order == InsertionOrder::kSpatial) spatial_ = std::make_unique<SpatialOrder>(dim, writer_->options_.insertion_seed, expected_);
       intake_ = [this](const uint64_t* labels, const float* vectors, size_t n) { return Intake(labels, vectors, n); };
@@ -248,9 +252,17 @@ Status CollectionWriter::CreateBuilder(size_t dim, uint64_t capacity) {
     w_.graph_arithmetic += ": the vectors' spread is too small against their magnitude for 16-bit fixed point";
   }
   if (spill_ && spec_.hnsw.space == Space::kCosine) o.unit_norms = &unit_norms_;  // the spill holds unit vectors
-  CM_ASSIGN_OR_RETURN(builder_, HnswBuilder::Create(dim, capacity, o));
-  warm_rows_.reset();  // taken, or freed (too small for the records that came, or no fixed point)
+  auto builder = HnswBuilder::Create(dim, capacity, o);
+  ReleaseWarmRows();  // taken, or freed (too small for the records that came, or no fixed point)
+  if (!builder.ok()) return builder.status();
+  builder_ = std::move(*builder);
   return Status::Ok();
+}
+
+void CollectionWriter::ReleaseWarmRows() {
+  if (!warm_rows_) return;
+  warm_rows_.reset();
+  writer_->warm_rows_held_ = false;
 }
 
 Status CollectionWriter::AbandonReuse(const std::string& why) {

@@ -131,6 +131,7 @@ class CollectionWriter {
   Status WriteSegmentFolder();
   Status CreateBuilder(size_t dim, uint64_t capacity);
   Status AbandonReuse(const std::string& why);
+  void ReleaseWarmRows();  // frees warm_rows_ (unless the builder took its memory) and its writer-wide slot
 
   PersistDirWriter* writer_;
   CollectionSpec spec_;
@@ -194,6 +195,10 @@ class PersistDirWriter {
   uint64_t next_seq_id_ = 1;
   int64_t next_embedding_rowid_ = 1;
   bool committed_ = false;
+  // Whether a collection holds a WarmBlock: one at a time, so that a source interleaving many
+  // collections does not hold all their graphs' rows at once (built one after another, they
+  // never were).
+  bool warm_rows_held_ = false;
 };
 
 }  // namespace cm

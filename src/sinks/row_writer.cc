@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "chroma/record_json.h"
 #include "core/idle_priority.h"
 #include "sinks/metadata_binding.h"
@@ -33,6 +35,10 @@ Result<std::unique_ptr<RowWriter>> RowWriter::Start(Db* db, size_t max_pending_b
   return w;
 }
 
+RowWriter::~RowWriter() {
+  if (sql_idle_) sql_idle_->Hasten();
+}
+
 Status RowWriter::Submit(Job job) {
   // A batch holds one collection's records, so that an error names the right one.
   if (!open_.empty() && open_.back().collection_name != job.collection_name) CM_RETURN_IF_ERROR(Push());
@@ -42,11 +48,14 @@ Status RowWriter::Submit(Job job) {
   return Push();
 }
 
-Status RowWriter::SubmitSql(std::vector<std::string> statements) { return Push(std::move(statements)); }
+Status RowWriter::SubmitSql(std::vector<std::string> statements) {
+  if (!sql_idle_) sql_idle_ = std::make_shared<IdlePriority>();
+  return Push(std::move(statements), sql_idle_);
+}
 
-Status RowWriter::Push(std::vector<std::string> sql) {
+Status RowWriter::Push(std::vector<std::string> sql, std::shared_ptr<IdlePriority> idle) {
   const size_t bytes = open_bytes_;
-  Status s = queue_->Submit(Queued{std::move(open_), std::move(sql)}, bytes);
+  Status s = queue_->Submit(Queued{std::move(open_), std::move(sql), std::move(idle)}, bytes);
   open_ = {};
   open_.reserve(kBatchRecords);
   open_bytes_ = 0;
@@ -55,6 +64,10 @@ Status RowWriter::Push(std::vector<std::string> sql) {
 
 Status RowWriter::Drain() {
   if (!open_.empty()) CM_RETURN_IF_ERROR(Push());
+  // Someone now waits for the statements: they run at normal priority from here on, so that a
+  // machine busy with other work cannot hold them (core/idle_priority.h).
+  if (sql_idle_) sql_idle_->Hasten();
+  sql_idle_.reset();
   return queue_->Drain();
 }
 
@@ -77,7 +90,8 @@ Status RowWriter::Run(Queued& q) {
   // commit: they take the CPU the graph's threads leave (core/idle_priority.h), and mostly run
   // while the segment is written to disk.
   if (q.sql.empty()) return Status::Ok();
-  ScopedIdlePriority idle;
+  std::optional<ScopedIdlePriority> idle;
+  if (q.idle) idle.emplace(*q.idle);
   for (const std::string& sql : q.sql) CM_RETURN_IF_ERROR(db_->Exec(sql));
   return Status::Ok();
 }

@@ -21,6 +21,7 @@
 
 #include "chroma/multi_row_insert.h"
 #include "chroma/sqlite_db.h"
+#include "core/idle_priority.h"
 #include "core/status.h"
 #include "core/work_queue.h"
 #include "pipeline/policies.h"
@@ -39,6 +40,7 @@ class RowWriter {
   };
 
   static Result<std::unique_ptr<RowWriter>> Start(Db* db, size_t max_pending_bytes);
+  ~RowWriter();  // finishes what is queued (hastened: nothing runs at idle priority then)
   RowWriter(const RowWriter&) = delete;
   RowWriter& operator=(const RowWriter&) = delete;
 
@@ -54,16 +56,18 @@ class RowWriter {
   using Batch = std::vector<Job>;
   struct Queued {
     Batch batch;
-    std::vector<std::string> sql;  // run after the batch
+    std::vector<std::string> sql;  // run after the batch, at `idle` priority until a Drain hastens it
+    std::shared_ptr<IdlePriority> idle;
   };
   explicit RowWriter(Db* db) : db_(db) {}
-  Status Push(std::vector<std::string> sql = {});
+  Status Push(std::vector<std::string> sql = {}, std::shared_ptr<IdlePriority> idle = nullptr);
   // A batch's rows, all of one collection (Submit keeps them so); Run names the collection.
   Status WriteBatch(const Batch& batch);
   Status Write(const Job& job);
   Status Run(Queued& q);
 
   Db* db_;
+  std::shared_ptr<IdlePriority> sql_idle_;  // of the statements submitted since the last Drain
 
   MultiRowInsert emb_, meta_;
   Stmt fts_, now_;
