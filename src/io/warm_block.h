@@ -3,14 +3,16 @@
 // The first write to a fresh huge page costs the kernel the zeroing of 2 MiB; in a VM whose
 // host reclaims the guest's free memory (free page reporting, as in Firecracker), much more:
 // the host backs the page again as the guest zeroes it, 0.35 GB/s where memory already backed
-// is zeroed at 10 GB/s. A graph build paid that for its vector rows (61 MiB at 20,000 × 1536,
+// is zeroed at 7.5 GB/s. A graph build paid that for its vector rows (61 MiB at 20,000 × 1536,
 // 9 % of the graph threads' samples) on the threads that limit the run. A WarmBlock is
 // allocated as soon as its size is known and faulted in by a thread at SCHED_IDLE
-// (core/idle_priority.h), which runs only when a core would otherwise wait (the reading phase leaves a little of both cores
-// unused); what it has not reached is faulted in by its user as before.
+// (core/idle_priority.h), which runs only when a core would otherwise wait (the reading phase
+// leaves a little of both cores unused); what it has not reached is faulted in by its user as
+// before.
 //
-// The thread writes a zero into each page; Take stops it (after at most the page it is faulting
-// in) before the memory is handed over, so nothing it writes meets what its user writes.
+// The thread writes a zero into each page; Take stops it (hastened back to normal priority, so
+// after at most the page it is faulting in) before the memory is handed over, so nothing it
+// writes meets what its user writes.
 #pragma once
 
 #include <atomic>
