@@ -61,9 +61,10 @@ namespace cm {
 
 // Index: hnswlib::HierarchicalNSW<float>. Distance: float(const void* a, const void* b), the
 // distance between two elements' vectors; if it also has Pair(q, a, b, &qa, &qb), giving the
-// same two distances computed together, the layer search compares its neighbours two at a time. Rows: null when the vectors are in the index's level-0
-// block (as hnswlib keeps them), else where they are kept instead (grown by its owner, with the
-// index, before Grown); the index's space then has no data of its own.
+// same two distances computed together, the layer search compares its neighbours two at a
+// time. Rows: null when the vectors are in the index's level-0 block (as hnswlib keeps them),
+// else where they are kept instead (grown by its owner, with the index, before Grown); the
+// index's space then has no data of its own.
 template <class Index, class Distance>
 class GraphInserter {
  public:

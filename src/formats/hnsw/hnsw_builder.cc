@@ -24,32 +24,32 @@ struct FixedPointParam {
   float inv_scale_sq;
 };
 
+const int16_t* Int16Row(const void* v) { return static_cast<const int16_t*>(v); }
+
 // The distances as functors, which GraphInserter inlines; hnswlib's space calls the same ones
 // through a function pointer (FixedPointSpace), so both give the same floats.
 struct FixedPointIp {
   FixedPointParam p;
-  float operator()(const void* a, const void* b) const { return Of(FixedPointDot(Row(a), Row(b), p.dim)); }
+  float operator()(const void* a, const void* b) const { return Of(FixedPointDot(Int16Row(a), Int16Row(b), p.dim)); }
   // The distances from q to a and to b, computed together (GraphInserter's layer search).
   void Pair(const void* q, const void* a, const void* b, float* qa, float* qb) const {
     int32_t x = 0, y = 0;
-    FixedPointDot2(Row(q), Row(a), Row(b), p.dim, &x, &y);
+    FixedPointDot2(Int16Row(q), Int16Row(a), Int16Row(b), p.dim, &x, &y);
     *qa = Of(x);
     *qb = Of(y);
   }
   float Of(int32_t dot) const { return 1.0f - static_cast<float>(dot) * p.inv_scale_sq; }
-  static const int16_t* Row(const void* v) { return static_cast<const int16_t*>(v); }
 };
 struct FixedPointL2 {
   FixedPointParam p;
-  float operator()(const void* a, const void* b) const { return Of(FixedPointL2Sq(Row(a), Row(b), p.dim)); }
+  float operator()(const void* a, const void* b) const { return Of(FixedPointL2Sq(Int16Row(a), Int16Row(b), p.dim)); }
   void Pair(const void* q, const void* a, const void* b, float* qa, float* qb) const {
     int32_t x = 0, y = 0;
-    FixedPointL2Sq2(Row(q), Row(a), Row(b), p.dim, &x, &y);
+    FixedPointL2Sq2(Int16Row(q), Int16Row(a), Int16Row(b), p.dim, &x, &y);
     *qa = Of(x);
     *qb = Of(y);
   }
   float Of(int32_t sq) const { return static_cast<float>(sq) * p.inv_scale_sq; }
-  static const int16_t* Row(const void* v) { return static_cast<const int16_t*>(v); }
 };
 
 float FixedPointIpDistance(const void* a, const void* b, const void* param) {

@@ -9,12 +9,17 @@
 
 namespace cm {
 
-VectorRows::VectorRows(size_t row_bytes)
-    : row_bytes_(row_bytes), stride_((row_bytes + kAlignment - 1) / kAlignment * kAlignment) {}
+namespace {
+
+constexpr size_t kAlign = VectorRows::kAlignment;
+size_t StrideFor(size_t row_bytes) { return (row_bytes + kAlign - 1) / kAlign * kAlign; }
+
+}  // namespace
+
+VectorRows::VectorRows(size_t row_bytes) : row_bytes_(row_bytes), stride_(StrideFor(row_bytes)) {}
 
 size_t VectorRows::BytesFor(size_t row_bytes, size_t rows) {
-  const size_t stride = (row_bytes + kAlignment - 1) / kAlignment * kAlignment;
-  return (rows * stride + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  return (rows * StrideFor(row_bytes) + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
 }
 
 Status VectorRows::Reserve(size_t rows, WarmBlock* warm) {
