@@ -14,6 +14,8 @@ namespace {
 constexpr size_t kPageBytes = 4096;  // the smallest page: a write this often reaches every one
 }  // namespace
 
+std::atomic<size_t> WarmBlock::live_{0};
+
 std::unique_ptr<WarmBlock> WarmBlock::Start(size_t bytes, bool idle) {
   if (bytes > SIZE_MAX - kHugePageBytes) return nullptr;
   bytes = std::max<size_t>(1, (bytes + kHugePageBytes - 1) / kHugePageBytes) * kHugePageBytes;
@@ -24,12 +26,14 @@ std::unique_ptr<WarmBlock> WarmBlock::Start(size_t bytes, bool idle) {
 }
 
 WarmBlock::WarmBlock(char* data, size_t bytes, bool idle) : data_(data), bytes_(bytes) {
+  live_.fetch_add(1, std::memory_order_relaxed);
   thread_ = std::thread([this, idle] { Run(idle); });
 }
 
 WarmBlock::~WarmBlock() {
   Stop();
   if (!taken_) std::free(data_);
+  live_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 char* WarmBlock::Take() {

@@ -40,6 +40,8 @@ class WarmBlock {
   bool taken() const { return taken_; }
   // Bytes faulted in so far (for tests and measurement).
   size_t warmed() const { return warmed_.load(std::memory_order_relaxed); }
+  // WarmBlocks that exist in this process (for tests: a writer holds one at a time).
+  static size_t Live() { return live_.load(std::memory_order_relaxed); }
 
  private:
   WarmBlock(char* data, size_t bytes, bool idle);
@@ -53,6 +55,7 @@ class WarmBlock {
   std::atomic<size_t> warmed_{0};
   IdlePriority priority_;  // hastened by Stop, which must not wait on a starved thread
   std::thread thread_;
+  static std::atomic<size_t> live_;
 };
 
 }  // namespace cm

@@ -18,6 +18,7 @@
 #include "chroma/sqlite_db.h"
 #include "formats/hnsw/hnsw_builder.h"
 #include "formats/hnsw/segment_reader.h"
+#include "io/warm_block.h"
 #include "sinks/persist_dir_writer.h"
 #include "sinks/spatial_order.h"
 #include "sources/modern_dir_source.h"
@@ -202,6 +203,61 @@ TEST(PersistDirWriter, InsertionOrderShuffledIsASeededPermutationSpatialItsHeadT
   EXPECT_EQ(SlotLabels(InsertionOrder::kSpatial, n, "order-spatial-again"), spatial) << "a re-run inserts in the same order";
   std::sort(spatial.begin(), spatial.end());
   EXPECT_EQ(spatial, identity) << "every record exactly once";
+}
+
+// A collection large enough to build in fixed point gets its graph's rows faulted in while its
+// records are read (io/warm_block.h), but one collection per writer at a time: a source that
+// interleaves collections would otherwise hold all their graphs' rows at once. The slot is given
+// back when the collection finishes, so a later collection gets one again.
+TEST(PersistDirWriter, OneCollectionAtATimeHoldsWarmRows) {
+  PersistDirWriterOptions o = WriterOptions("writer-warm");
+  auto w = PersistDirWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  // Announced large enough for a WarmBlock (at least 4 MiB of int16 rows); fewer records come.
+  const size_t dim = 384, announced = 8000, n = 300;
+  ASSERT_GE(FixedPointRowsBytes(dim, announced), size_t{4} << 20);
+  const size_t before = WarmBlock::Live();
+  std::mt19937 rng(11);
+  auto add = [&](CollectionWriter& c, const std::string& prefix) {
+    for (size_t i = 0; i < n; ++i) {
+      ConvertedRecord r = MakeRecord(prefix + std::to_string(i), dim, rng, i);
+      ASSERT_FALSE(c.CheckDimension(dim, r.id).has_value());
+      ASSERT_TRUE(c.Add(std::move(r)).ok());
+    }
+  };
+  CollectionSpec a, b, c;
+  a.name = "a";
+  b.name = "b";
+  c.name = "c";
+  auto ca = (*w)->BeginCollection(a, announced);
+  auto cb = (*w)->BeginCollection(b, announced);
+  ASSERT_TRUE(ca.ok() && cb.ok());
+  add(**ca, "a");
+  EXPECT_EQ(WarmBlock::Live(), before + 1) << "the first collection's rows are warmed";
+  add(**cb, "b");
+  EXPECT_EQ(WarmBlock::Live(), before + 1) << "not the second's while the first holds a block";
+  auto wa = (*ca)->Finish();
+  ASSERT_TRUE(wa.ok()) << wa.status().ToString();
+  ca->reset();
+  EXPECT_EQ(WarmBlock::Live(), before) << "the first collection's block taken by its graph or freed";
+  auto cc = (*w)->BeginCollection(c, announced);
+  ASSERT_TRUE(cc.ok());
+  add(**cc, "c");
+  EXPECT_EQ(WarmBlock::Live(), before + 1) << "the slot given back: a later collection gets one";
+  auto wb = (*cb)->Finish();
+  auto wc = (*cc)->Finish();
+  ASSERT_TRUE(wb.ok() && wc.ok());
+  cb->reset();
+  cc->reset();
+  EXPECT_EQ(WarmBlock::Live(), before);
+  ASSERT_TRUE((*w)->Commit().ok());
+  // With or without warmed rows, each graph holds its records.
+  for (const WrittenCollection* x : {&*wa, &*wb, &*wc}) {
+    EXPECT_EQ(x->records, n);
+    auto graph = HnswSegmentReader::Open(o.destination + "/" + x->vector_segment, dim, false);
+    ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+    EXPECT_EQ(graph->slot_count(), n);
+  }
 }
 
 // Rows are written on their own thread: a record the database refuses (an id added twice) fails
