@@ -287,8 +287,8 @@ void ClickHouseSource::ToRecord(std::vector<Cell>& row, SourceRecord* r) const {
 
 Status ClickHouseSource::Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) {
   *done = false;
-  size_t produced = 0;
-  while (produced < max_rows && !exhausted_) {
+  size_t produced = 0, bytes = 0;
+  while (produced < max_rows && bytes < kBatchEmbeddingBytes && !exhausted_) {
     Status st;
     if (!page_open_) {
       st = StartPage();
@@ -303,6 +303,7 @@ Status ClickHouseSource::Next(size_t max_rows, std::vector<SourceRecord>* out, b
         } else {
           pos_ = Position{true, r.collection_key, r.fallback_id, 1};
         }
+        bytes += r.embedding.size() * sizeof(double);
         out->push_back(std::move(r));
         ++produced;
         failures_in_a_row_ = 0;

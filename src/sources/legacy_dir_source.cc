@@ -156,10 +156,9 @@ Result<std::optional<IdCensus>> LegacyDirSource::CensusIds() {
 
 Status LegacyDirSource::Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) {
   // Wide embeddings make a batch of rows large (8192 × 1536 float64 = 96 MiB, held twice while
-  // records are built): cap each batch at kBatchEmbeddingBytes by the width seen so far. Small
-  // batches also start the graph sooner: its threads wait for the first batch to be decoded
-  // (with 8 MiB, 2,730 rows at 384 dimensions, a quarter of a 10k collection).
-  constexpr size_t kBatchEmbeddingBytes = size_t{1} << 20;
+  // records are built): cap each batch at kBatchEmbeddingBytes (source.h) by the width seen so
+  // far. Small batches also start the graph sooner: its threads wait for the first batch to be
+  // decoded (with 8 MiB, 2,730 rows at 384 dimensions, a quarter of a 10k collection).
   // Until a batch has shown the width, read a few rows only: a first batch of 8192 rows at 1536
   // dimensions would be 100 MiB of values, held twice (heaptrack found it as the run's peak).
   constexpr size_t kFirstBatchRows = 64;

@@ -163,8 +163,8 @@ class ModernDirSourceImpl final : public ModernDirSource {
   Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) override {
     *done = false;
     if (max_rows == 0) max_rows = 1;
-    size_t produced = 0;
-    while (produced < max_rows) {
+    size_t produced = 0, bytes = 0;
+    while (produced < max_rows && bytes < kBatchEmbeddingBytes) {
       if (!loaded_) {
         if (current_ >= collections_.size()) {
           CM_RETURN_IF_ERROR(CheckUnchanged());
@@ -189,6 +189,7 @@ class ModernDirSourceImpl final : public ModernDirSource {
       CM_RETURN_IF_ERROR(Emit(collections_[current_], live_[emit_pos_], &r));
       live_[emit_pos_] = LiveRecord();  // free as we go
       ++emit_pos_;
+      bytes += r.embedding.size() * sizeof(double);
       out->push_back(std::move(r));
       ++produced;
     }
@@ -629,9 +630,10 @@ class ModernDirSourceImpl final : public ModernDirSource {
       case VectorRef::Kind::kNone: r->embedding_is_null = true; break;
       case VectorRef::Kind::kQueue: CM_RETURN_IF_ERROR(ReadQueueVector(rec.vector.index, &r->embedding)); break;
       case VectorRef::Kind::kSlot: {
-        std::vector<float> f(hnsw_->dim());
-        CM_RETURN_IF_ERROR(hnsw_->ReadVector(static_cast<size_t>(rec.vector.index), c.space == Space::kCosine, f.data()));
-        r->embedding.assign(f.begin(), f.end());
+        slot_vector_.resize(hnsw_->dim());
+        CM_RETURN_IF_ERROR(
+            hnsw_->ReadVector(static_cast<size_t>(rec.vector.index), c.space == Space::kCosine, slot_vector_.data()));
+        r->embedding.assign(slot_vector_.begin(), slot_vector_.end());
         break;
       }
     }
@@ -661,6 +663,7 @@ class ModernDirSourceImpl final : public ModernDirSource {
     return Status::Ok();
   }
 
+  std::vector<float> slot_vector_;  // Emit's scratch: a vector as the segment holds it
   std::string dir_;
   std::string db_path_;
   EndpointOptions options_;

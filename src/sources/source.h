@@ -79,13 +79,20 @@ struct IdCensus {
   std::map<std::string, std::set<std::string>> repeated;        // collection key → ids seen twice or more
 };
 
+// A batch of records stops short of max_rows once its embeddings hold this many bytes (as
+// float64): 8192 records of 1,536 dimensions would be 96 MiB, fresh memory that the reading
+// thread alone faults in (and holds) before anything downstream starts on the batch. Sources
+// that page through a server keep the server's page size instead.
+inline constexpr size_t kBatchEmbeddingBytes = size_t{1} << 20;
+
 class Source {
  public:
   virtual ~Source() = default;
   // What this is, for messages and reports: "legacy persist directory ./chroma (Chroma ≤ 0.3)".
   virtual std::string Describe() const = 0;
   virtual Result<std::vector<SourceCollection>> ListCollections() = 0;
-  // Appends up to max_rows records to *out; sets *done when the source is exhausted.
+  // Appends up to max_rows records to *out (fewer once they hold kBatchEmbeddingBytes of
+  // embeddings); sets *done when the source is exhausted.
   virtual Status Next(size_t max_rows, std::vector<SourceRecord>* out, bool* done) = 0;
   // Sources whose ids may repeat within a collection (legacy Chroma never enforced uniqueness)
   // take this census without reading vectors. nullopt: ids are unique per collection by

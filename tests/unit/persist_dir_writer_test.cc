@@ -13,6 +13,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "chroma/schema.h"
 #include "chroma/sqlite_db.h"
@@ -413,6 +414,50 @@ TEST(PersistDirWriter, FullTextIndexHasEveryDocumentAndAFreshConfiguration) {
 
 std::string HintName(const ::testing::TestParamInfo<bool>& p) { return p.param ? "BuiltAfterEndOfRecords" : "BuiltAtCommit"; }
 INSTANTIATE_TEST_SUITE_P(PersistDirWriter, DeferredIndexes, ::testing::Bool(), HintName);
+
+// A modern directory read back in batches: a batch of wide records stops once its embeddings
+// hold kBatchEmbeddingBytes (source.h), whatever max_rows asks, and the batches together hold
+// every record once.
+TEST(PersistDirWriter, ReadBackInBatchesBoundedByEmbeddingBytes) {
+  PersistDirWriterOptions o = WriterOptions("writer-wide");
+  auto w = PersistDirWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  CollectionSpec spec;
+  spec.name = "wide";
+  spec.hnsw.space = Space::kL2;
+  const size_t n = 300, dim = 1024;
+  const size_t per_batch = kBatchEmbeddingBytes / (dim * sizeof(double));
+  ASSERT_LT(per_batch, n);
+  auto c = (*w)->BeginCollection(spec, n);
+  ASSERT_TRUE(c.ok());
+  std::mt19937 rng(13);
+  for (size_t i = 0; i < n; ++i) {
+    ConvertedRecord r = MakeRecord("w" + std::to_string(i), dim, rng, i);
+    ASSERT_FALSE((*c)->CheckDimension(dim, r.id).has_value());
+    ASSERT_TRUE((*c)->Add(std::move(r)).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(FinishAndCommit(*c, **w));
+
+  auto src = ModernDirSource::Open(o.destination, EndpointOptions{});
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  ASSERT_TRUE((*src)->ListCollections().ok());
+  std::set<std::string> ids;
+  std::vector<size_t> sizes;
+  for (bool done = false; !done;) {
+    std::vector<SourceRecord> batch;
+    ASSERT_TRUE((*src)->Next(8192, &batch, &done).ok());
+    if (!batch.empty()) sizes.push_back(batch.size());
+    for (const SourceRecord& r : batch) {
+      ASSERT_TRUE(r.id.has_value());
+      EXPECT_EQ(r.embedding.size(), dim);
+      EXPECT_TRUE(ids.insert(*r.id).second) << "twice: " << *r.id;
+    }
+  }
+  EXPECT_EQ(ids.size(), n);
+  ASSERT_FALSE(sizes.empty());
+  EXPECT_EQ(sizes.front(), per_batch) << "the first batch stops at the byte bound";
+  for (size_t s : sizes) EXPECT_LE(s, per_batch);
+}
 
 TEST(HnswBuilder, LabelsOutsideTheCapacityAreRefusedAndReserveGrows) {
   HnswBuildOptions o;
