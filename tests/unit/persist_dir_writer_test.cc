@@ -48,6 +48,16 @@ PersistDirWriterOptions WriterOptions(const std::string& tag) {
   return o;
 }
 
+// Adds records prefix0 … prefix{n−1} of `dim` random components (MakeRecord) to `c`, each
+// checked for its dimension first, as the migration checks a source's records.
+void AddRecords(CollectionWriter& c, const std::string& prefix, size_t n, size_t dim, std::mt19937& rng) {
+  for (size_t i = 0; i < n; ++i) {
+    ConvertedRecord r = MakeRecord(prefix + std::to_string(i), dim, rng, i);
+    ASSERT_FALSE(c.CheckDimension(dim, r.id).has_value()) << r.id;
+    ASSERT_TRUE(c.Add(std::move(r)).ok()) << r.id;
+  }
+}
+
 // Every insertion order: spatial and shuffled (the vectors wait in the spill file until Finish)
 // and stored (they go to the graph as they come, which starts at 1024 elements and must grow).
 class InterleavedCollections : public ::testing::TestWithParam<InsertionOrder> {};
@@ -154,11 +164,7 @@ std::vector<uint64_t> SlotLabels(InsertionOrder order, size_t n, const std::stri
   auto c = (*w)->BeginCollection(spec, n);
   EXPECT_TRUE(c.ok());
   std::mt19937 rng(5);
-  for (size_t i = 0; i < n; ++i) {
-    ConvertedRecord r = MakeRecord("r" + std::to_string(i), 4, rng, i);
-    EXPECT_FALSE((*c)->CheckDimension(4, r.id).has_value());
-    EXPECT_TRUE((*c)->Add(std::move(r)).ok());
-  }
+  EXPECT_NO_FATAL_FAILURE(AddRecords(**c, "r", n, 4, rng));
   auto written = (*c)->Finish();
   EXPECT_TRUE(written.ok()) << written.status().ToString();
   c->reset();
@@ -219,13 +225,6 @@ TEST(PersistDirWriter, OneCollectionAtATimeHoldsWarmRows) {
   ASSERT_GE(FixedPointRowsBytes(dim, announced), size_t{4} << 20);
   const size_t before = WarmBlock::Live();
   std::mt19937 rng(11);
-  auto add = [&](CollectionWriter& c, const std::string& prefix) {
-    for (size_t i = 0; i < n; ++i) {
-      ConvertedRecord r = MakeRecord(prefix + std::to_string(i), dim, rng, i);
-      ASSERT_FALSE(c.CheckDimension(dim, r.id).has_value());
-      ASSERT_TRUE(c.Add(std::move(r)).ok());
-    }
-  };
   CollectionSpec a, b, c;
   a.name = "a";
   b.name = "b";
@@ -233,9 +232,9 @@ TEST(PersistDirWriter, OneCollectionAtATimeHoldsWarmRows) {
   auto ca = (*w)->BeginCollection(a, announced);
   auto cb = (*w)->BeginCollection(b, announced);
   ASSERT_TRUE(ca.ok() && cb.ok());
-  add(**ca, "a");
+  ASSERT_NO_FATAL_FAILURE(AddRecords(**ca, "a", n, dim, rng));
   EXPECT_EQ(WarmBlock::Live(), before + 1) << "the first collection's rows are warmed";
-  add(**cb, "b");
+  ASSERT_NO_FATAL_FAILURE(AddRecords(**cb, "b", n, dim, rng));
   EXPECT_EQ(WarmBlock::Live(), before + 1) << "not the second's while the first holds a block";
   auto wa = (*ca)->Finish();
   ASSERT_TRUE(wa.ok()) << wa.status().ToString();
@@ -243,7 +242,7 @@ TEST(PersistDirWriter, OneCollectionAtATimeHoldsWarmRows) {
   EXPECT_EQ(WarmBlock::Live(), before) << "the first collection's block taken by its graph or freed";
   auto cc = (*w)->BeginCollection(c, announced);
   ASSERT_TRUE(cc.ok());
-  add(**cc, "c");
+  ASSERT_NO_FATAL_FAILURE(AddRecords(**cc, "c", n, dim, rng));
   EXPECT_EQ(WarmBlock::Live(), before + 1) << "the slot given back: a later collection gets one";
   auto wb = (*cb)->Finish();
   auto wc = (*cc)->Finish();
@@ -431,11 +430,7 @@ TEST(PersistDirWriter, ReadBackInBatchesBoundedByEmbeddingBytes) {
   auto c = (*w)->BeginCollection(spec, n);
   ASSERT_TRUE(c.ok());
   std::mt19937 rng(13);
-  for (size_t i = 0; i < n; ++i) {
-    ConvertedRecord r = MakeRecord("w" + std::to_string(i), dim, rng, i);
-    ASSERT_FALSE((*c)->CheckDimension(dim, r.id).has_value());
-    ASSERT_TRUE((*c)->Add(std::move(r)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(AddRecords(**c, "w", n, dim, rng));
   ASSERT_NO_FATAL_FAILURE(FinishAndCommit(*c, **w));
 
   auto src = ModernDirSource::Open(o.destination, EndpointOptions{});
