@@ -2,8 +2,10 @@
 // vectors and threads, with nothing else (no SQLite, no files). Also computes exact top-k
 // neighbours for a query set so bench/run_bench.py can measure recall of any index.
 //
-// usage: hnsw_floor LEGACY_DIR SPACE THREADS QUERIES OUT.json
-// Reading the parquet (our reader) is not timed; only the graph build is.
+// usage: hnsw_floor LEGACY_DIR SPACE THREADS QUERIES OUT.json [--queries-only]
+// Reading the parquet (our reader) is not timed; only the graph build is. --queries-only skips
+// the graph (a recall study wants only the queries and their exact neighbours): no build time,
+// no floor recall in OUT.json.
 #include <fmt/format.h>
 #include <hnswlib/hnswlib.h>
 
@@ -28,8 +30,9 @@ double Seconds(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: hnsw_floor LEGACY_DIR SPACE THREADS QUERIES OUT.json\n");
+  const bool queries_only = argc == 7 && std::string(argv[6]) == "--queries-only";
+  if (argc != 6 && !queries_only) {
+    std::fprintf(stderr, "usage: hnsw_floor LEGACY_DIR SPACE THREADS QUERIES OUT.json [--queries-only]\n");
     return 2;
   }
   std::string dir = argv[1], space = argv[2];
@@ -53,8 +56,8 @@ int main(int argc, char** argv) {
   else sp = std::make_unique<hnswlib::InnerProductSpace>(dim);
 
   auto t0 = std::chrono::steady_clock::now();
-  hnswlib::HierarchicalNSW<float> index(sp.get(), rows, 16, 100, 100);
-  cm::bench::ParallelFor(rows, threads, [&](size_t r) {
+  hnswlib::HierarchicalNSW<float> index(sp.get(), queries_only ? 1 : rows, 16, 100, 100);
+  cm::bench::ParallelFor(queries_only ? 0 : rows, threads, [&](size_t r) {
     thread_local std::vector<float> buf;
     const float* v = data.data() + r * dim;
     if (space == "cosine") {
@@ -66,47 +69,61 @@ int main(int argc, char** argv) {
   });
   double build = Seconds(t0);
 
-  // Query set: stored vectors plus small noise; exact top-10 by brute force.
+  // Query set: stored vectors plus small noise (drawn in query order, so a set is the same
+  // whatever the threads); exact top-10 by brute force, the queries spread over the threads,
+  // each distance hnswlib's own (its SIMD kernels) as the floor's graph compares them.
   std::mt19937 rng(7);
   std::normal_distribution<float> noise(0.0f, 0.01f);
-  std::string out = fmt::format("{{\"records\":{},\"dim\":{},\"threads\":{},\"build_seconds\":{:.4f},\"queries\":[", rows, dim,
-                                threads, build);
-  index.setEf(100);
-  size_t hits = 0;
+  std::vector<std::vector<float>> query_vectors(queries);
   for (size_t q = 0; q < queries; ++q) {
     size_t base = (q * 7919) % rows;
-    std::vector<float> query(data.begin() + static_cast<long>(base * dim), data.begin() + static_cast<long>((base + 1) * dim));
-    for (float& x : query) x += noise(rng);
-    std::vector<float> nq = query;
+    query_vectors[q].assign(data.begin() + static_cast<long>(base * dim), data.begin() + static_cast<long>((base + 1) * dim));
+    for (float& x : query_vectors[q]) x += noise(rng);
+  }
+  hnswlib::DISTFUNC<float> dist = sp->get_dist_func();
+  void* dist_param = sp->get_dist_func_param();
+  std::vector<std::vector<size_t>> exact(queries), found(queries);
+  index.setEf(100);
+  cm::bench::ParallelFor(queries, threads, [&](size_t q) {
+    const std::vector<float>& query = query_vectors[q];
     float qn = 0;
-    for (float x : nq) qn += x * x;
+    for (float x : query) qn += x * x;
     qn = std::sqrt(qn);
     std::vector<std::pair<float, size_t>> d(rows);
     for (size_t r = 0; r < rows; ++r) {
-      const float* v = data.data() + r * dim;
-      float acc = 0;
-      if (space == "l2") {
-        for (size_t j = 0; j < dim; ++j) acc += (v[j] - query[j]) * (v[j] - query[j]);
-      } else {
-        for (size_t j = 0; j < dim; ++j) acc += v[j] * query[j];
-        acc = space == "cosine" ? 1 - acc / (norms[r] * qn + 1e-30f) : 1 - acc;
-      }
+      float acc = dist(data.data() + r * dim, query.data(), dist_param);  // L2²; or 1 − dot
+      if (space == "cosine") acc = 1 - (1 - acc) / (norms[r] * qn + 1e-30f);
       d[r] = {acc, r};
     }
     std::partial_sort(d.begin(), d.begin() + 10, d.end());
+    for (int k = 0; k < 10; ++k) exact[q].push_back(d[k].second);
+    if (queries_only) return;
+    std::vector<float> nq = query;
     if (space == "cosine") for (float& x : nq) x /= qn;
-    auto res = index.searchKnn(space == "cosine" ? nq.data() : query.data(), 10);
-    std::vector<size_t> got;
-    while (!res.empty()) { got.push_back(res.top().second - 1); res.pop(); }
-    for (int k = 0; k < 10; ++k) hits += std::count(got.begin(), got.end(), d[k].second);
+    auto res = index.searchKnn(nq.data(), 10);
+    while (!res.empty()) { found[q].push_back(res.top().second - 1); res.pop(); }
+  });
+  std::string out = fmt::format("{{\"records\":{},\"dim\":{},\"threads\":{},\"build_seconds\":{:.4f},\"queries\":[", rows, dim,
+                                threads, build);
+  size_t hits = 0;
+  for (size_t q = 0; q < queries; ++q) {
+    for (size_t e : exact[q]) hits += std::count(found[q].begin(), found[q].end(), e);
     out += fmt::format("{}{{\"vector\":[", q ? "," : "");
-    for (size_t j = 0; j < dim; ++j) out += fmt::format("{}{}", j ? "," : "", query[j]);
+    for (size_t j = 0; j < dim; ++j) out += fmt::format("{}{}", j ? "," : "", query_vectors[q][j]);
     out += "],\"exact\":[";
-    for (int k = 0; k < 10; ++k) out += fmt::format("{}\"{}\"", k ? "," : "", id_values[d[k].second].value_or(""));
+    for (int k = 0; k < 10; ++k) out += fmt::format("{}\"{}\"", k ? "," : "", id_values[exact[q][k]].value_or(""));
     out += "]}";
   }
-  out += fmt::format("],\"floor_recall\":{:.4f}}}\n", queries ? static_cast<double>(hits) / static_cast<double>(queries * 10) : 0.0);
+  if (queries_only) {
+    out += "]}\n";
+  } else {
+    out += fmt::format("],\"floor_recall\":{:.4f}}}\n", queries ? static_cast<double>(hits) / static_cast<double>(queries * 10) : 0.0);
+  }
   std::ofstream(argv[5]) << out;
-  std::printf("hnswlib floor: %zu x %zu built in %.3f s on %zu threads\n", rows, dim, build, threads);
+  if (queries_only) {
+    std::printf("hnsw_floor: %zu queries' exact neighbours among %zu x %zu\n", queries, rows, dim);
+  } else {
+    std::printf("hnswlib floor: %zu x %zu built in %.3f s on %zu threads\n", rows, dim, build, threads);
+  }
   return 0;
 }

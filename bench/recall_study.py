@@ -17,9 +17,14 @@ This study builds the graph --builds times each way on one data set:
     max_batch_size batches (run_bench.chroma_ingest);
 queries every index through the real server with the same --queries queries (stored vectors plus
 noise; exact neighbours by brute force in bench/hnsw_floor), and compares the two samples of
-per-build recall: mean, standard deviation, and a two-sided permutation test of the difference of
-the means of this tool and each other side (every split of the pooled builds into two groups of the same sizes, or 200,000 random
-splits when there are more than a million).
+per-build recall: mean, standard deviation, Welch's t, and a two-sided permutation test of the
+difference of the means of this tool and each other side (every split of the pooled builds into
+two groups of the same sizes, or 200,000 random splits when there are more than a million; with
+three builds a side it cannot go below 0.10). Each build's hits per query go to
+recall-study-[ORDER-]QUERIES.json beside the data.
+How many queries matters as much as how many builds: at a million records the same tool's builds
+read 0.8385, 0.8250 and 0.8290 on the bench's 200 queries (the first 200 of any larger set) and
+0.8254, 0.8247 and 0.8259 on 5,000 (docs/performance.md, note 4).
 The builds alternate, so that a shared machine's load weighs on all alike (recall does not
 depend on speed, but thread interleaving does).
 --order by-topic stores the records one topic after another instead of letting the topics take
@@ -38,7 +43,7 @@ import shutil
 import statistics
 import subprocess
 
-from run_bench import BUILD, chroma_ingest, legacy_data, recall, run_measured
+from run_bench import BUILD, chroma_ingest, legacy_data, recall_hits, run_measured
 
 
 def permutation_p(a, b, draws=200000):
@@ -75,6 +80,14 @@ def paired_p(a, b, draws=200000):
     return extreme / total
 
 
+def welch_t(a, b):
+    """Welch's t of mean(a) - mean(b); nan when a side has fewer than two builds or no spread."""
+    if len(a) < 2 or len(b) < 2:
+        return float('nan')
+    se = math.sqrt(statistics.variance(a) / len(a) + statistics.variance(b) / len(b))
+    return (statistics.mean(a) - statistics.mean(b)) / se if se > 0 else float('nan')
+
+
 def describe(values):
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     return f'mean {statistics.mean(values):.4f}, sd {sd:.4f}, range {min(values):.4f}–{max(values):.4f}'
@@ -95,38 +108,49 @@ def main():
     by = '' if args.order == 'interleaved' else args.order + '-'
     queries_json = os.path.join(work, f'recall-queries-{by}{args.queries}.json')
     if not os.path.exists(queries_json):
-        subprocess.run([os.path.join(BUILD, 'hnsw_floor'), data, 'cosine', str(threads), str(args.queries), queries_json],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([os.path.join(BUILD, 'hnsw_floor'), data, 'cosine', str(threads), str(args.queries), queries_json,
+                        '--queries-only'], check=True, stdout=subprocess.DEVNULL)
     with open(queries_json) as f:
         queries = json.load(f)['queries']
     tool_out = os.path.join(work, 'recall-tool')
     tool, shuffled, float32, stored, chroma = [], [], [], [], []
+    # Every build's hits per query (of 10), by side, so that builds can be compared query by
+    # query afterwards: rewritten after every build, so a study cut short keeps what it measured.
+    hits_json = os.path.join(work, f'recall-study-{by}{args.queries}.json')
+    per_query = {}
 
-    def tool_build(*extra):
+    def score(side, persist_dir):
+        hits = recall_hits(persist_dir, queries)
+        per_query.setdefault(side, []).append(hits)
+        with open(hits_json, 'w') as f:
+            json.dump(per_query, f)
+        return sum(hits) / (10 * len(queries))
+
+    def tool_build(side, *extra):
         shutil.rmtree(tool_out, ignore_errors=True)
         seconds, _ = run_measured([os.path.join(BUILD, 'chroma-migrate'), '--from', data, '--to', tool_out,
                                    '--progress', 'none', '--quiet', '--rebuild-index', *extra])
-        return recall(tool_out, queries), seconds
+        return score(side, tool_out), seconds
 
     for i in range(args.builds):
-        r, tool_s = tool_build('--insertion-seed', str(i))
+        r, tool_s = tool_build('tool', '--insertion-seed', str(i))
         tool.append(r)
         line = f'build {i + 1}/{args.builds}: recall@10 tool {tool[-1]:.4f} ({tool_s:.1f} s)'
         if 'shuffled' in sides:
-            r, shuffled_s = tool_build('--insertion-seed', str(i), '--insertion-order', 'shuffled')
+            r, shuffled_s = tool_build('shuffled', '--insertion-seed', str(i), '--insertion-order', 'shuffled')
             shuffled.append(r)
             line += f', shuffled {shuffled[-1]:.4f} ({shuffled_s:.1f} s)'
         if 'float32' in sides:
-            r, f32_s = tool_build('--insertion-seed', str(i), '--build-arithmetic', 'float32')
+            r, f32_s = tool_build('float32', '--insertion-seed', str(i), '--build-arithmetic', 'float32')
             float32.append(r)
             line += f', float32 {float32[-1]:.4f} ({f32_s:.1f} s)'
         if 'stored' in sides:
-            r, stored_s = tool_build('--insertion-order', 'stored')
+            r, stored_s = tool_build('stored', '--insertion-order', 'stored')
             stored.append(r)
             line += f', stored order {stored[-1]:.4f} ({stored_s:.1f} s)'
         if 'chroma' in sides:
             seconds, chroma_dir = chroma_ingest(data, work)
-            chroma.append(recall(chroma_dir, queries))
+            chroma.append(score('chroma', chroma_dir))
             shutil.rmtree(chroma_dir, ignore_errors=True)
             line += f', Chroma {chroma[-1]:.4f} (its ingest {seconds:.1f} s)'
         print(line, flush=True)
@@ -142,11 +166,12 @@ def main():
               f'  Chroma\'s own ingest:        {describe(values)}')
     for name, other in others:
         print(f'  difference of means (tool − {name}) {statistics.mean(tool) - statistics.mean(other):+.4f}, '
-              f'two-sided permutation p = {permutation_p(tool, other):.3f}')
+              f'Welch\'s t {welch_t(tool, other):+.2f}, two-sided permutation p = {permutation_p(tool, other):.3f}')
     for name, other in (('shuffled', shuffled), ('float32', float32)):
         if other:
             print(f'  paired by seed (tool − {name}, build i against build i): mean difference '
                   f'{statistics.mean(tool) - statistics.mean(other):+.4f}, sign-flip p = {paired_p(tool, other):.3f}')
+    print(f'  per query, every build: {hits_json}')
     print(f'  per build: tool {json.dumps(tool)}; ' + '; '.join(f'{name} {json.dumps(v)}' for name, v in others))
 
 

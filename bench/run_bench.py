@@ -89,15 +89,20 @@ def chroma_ingest(data_dir, work):
     return seconds, server_dir
 
 
-def recall(persist_dir, queries):
+def recall_hits(persist_dir, queries):
+    """How many of each query's 10 exact neighbours the real server returns from persist_dir."""
+    hits = []
     with ChromaServer(persist_dir) as s:
         cid = s.collection('bench')['id']
-        hits = 0
         for i in range(0, len(queries), 50):
             chunk = queries[i:i + 50]
             ids, _ = s.query(cid, [q['vector'] for q in chunk], 10)
-            hits += sum(len(set(got) & set(q['exact'])) for got, q in zip(ids, chunk))
-    return hits / (10 * len(queries))
+            hits += [len(set(got) & set(q['exact'])) for got, q in zip(ids, chunk)]
+    return hits
+
+
+def recall(persist_dir, queries):
+    return sum(recall_hits(persist_dir, queries)) / (10 * len(queries))
 
 
 def server_path(data, work, repeat):
