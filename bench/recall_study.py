@@ -30,8 +30,11 @@ depend on speed, but thread interleaving does).
 --order by-topic stores the records one topic after another instead of letting the topics take
 turns (bench_data.mjs): the order in which a graph receives them then matters a great deal.
 --sides picks the sides (default tool,shuffled,float32,stored,chroma; the tool is always one).
+--first-build N numbers the builds from N (the tool's seeds with them), to add builds to an earlier
+study; their hits per query go to recall-study-[ORDER-]QUERIES-fromN.json.
 usage: python3 bench/recall_study.py [--size 100000x384] [--builds 10] [--queries 1000]
                                      [--order interleaved|by-topic] [--sides tool,float32,...]
+                                     [--first-build 0]
 """
 import argparse
 import itertools
@@ -97,6 +100,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--size', default='100000x384')
     ap.add_argument('--builds', type=int, default=10, help='builds of each side')
+    ap.add_argument('--first-build', type=int, default=0,
+                    help='the first build\'s number (its --insertion-seed): more builds for an earlier study')
     ap.add_argument('--queries', type=int, default=1000)
     ap.add_argument('--order', default='interleaved', choices=['interleaved', 'by-topic'],
                     help='how the generated records are stored (bench_data.mjs)')
@@ -116,7 +121,8 @@ def main():
     tool, shuffled, float32, stored, chroma = [], [], [], [], []
     # Every build's hits per query (of 10), by side, so that builds can be compared query by
     # query afterwards: rewritten after every build, so a study cut short keeps what it measured.
-    hits_json = os.path.join(work, f'recall-study-{by}{args.queries}.json')
+    first = args.first_build
+    hits_json = os.path.join(work, f'recall-study-{by}{args.queries}' + (f'-from{first}' if first else '') + '.json')
     per_query = {}
 
     def score(side, persist_dir):
@@ -132,10 +138,10 @@ def main():
                                    '--progress', 'none', '--quiet', '--rebuild-index', *extra])
         return score(side, tool_out), seconds
 
-    for i in range(args.builds):
+    for i in range(first, first + args.builds):
         r, tool_s = tool_build('tool', '--insertion-seed', str(i))
         tool.append(r)
-        line = f'build {i + 1}/{args.builds}: recall@10 tool {tool[-1]:.4f} ({tool_s:.1f} s)'
+        line = f'build {i + 1}/{first + args.builds}: recall@10 tool {tool[-1]:.4f} ({tool_s:.1f} s)'
         if 'shuffled' in sides:
             r, shuffled_s = tool_build('shuffled', '--insertion-seed', str(i), '--insertion-order', 'shuffled')
             shuffled.append(r)
