@@ -143,6 +143,14 @@ Status PersistDirWriter::EndOfRecords() {
   std::vector<std::string> sql;
   for (auto& index : deferred_indexes_) sql.push_back(std::move(index.second));
   deferred_indexes_.clear();
+  // Then the rows are committed on the row thread too: COMMIT writes every page of the database
+  // (15 MB at 20,000 × 1536) and the full-text postings still in memory, which on the main thread
+  // came after the graph, in the serial tail. The records after it (max_seq_id, the queue's
+  // sentinel rows) go into a second transaction, which Commit() commits. Nothing is renamed into
+  // place before that, so an earlier COMMIT changes nothing a failure leaves behind.
+  sql.push_back("DELETE FROM embedding_fulltext_search_config WHERE k = 'hashsize'");
+  sql.push_back("COMMIT");
+  sql.push_back("BEGIN");
   return rows_->SubmitSql(std::move(sql));
 }
 
