@@ -1,6 +1,7 @@
 """make bench: chroma-migrate against its baselines, measured in one run on the same data.
 
-For each size it generates clustered legacy data with DuckDB, plus the index/ folder Chroma 0.3
+For each size (NxDIM, or NxDIMwWORDS for documents WORDS words longer: 150 make a ~1,080-character
+RAG chunk) it generates clustered legacy data with DuckDB, plus the index/ folder Chroma 0.3
 kept beside it (hnswlib graphs via tools/write_legacy_index, pickles by Python), then measures
   * this tool: legacy dir -> persist dir (wall time, peak RSS), three ways: building the graph
     (--rebuild-index) on fixed-point copies of the vectors (the default) and in float32
@@ -25,6 +26,7 @@ import concurrent.futures
 import http.client
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -185,16 +187,25 @@ def replay(work, writes, others):
     return ceiling_s
 
 
+def parse_size(size):
+    """(n, dim, words) of a size 'NxDIM' or 'NxDIMwWORDS': WORDS more words in every document
+    (150: ~1,080 characters, a RAG chunk; without: ~58)."""
+    m = re.fullmatch(r'(\d+)x(\d+)(?:w(\d+))?', size)
+    if not m:
+        raise SystemExit(f'size {size!r}: expected NxDIM or NxDIMwWORDS')
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
 def legacy_data(size, order='interleaved'):
-    """(n, dim, work dir, legacy dir) of a size 'NxDIM', generating its clustered legacy data once.
+    """(n, dim, work dir, legacy dir) of a size (parse_size), generating its clustered legacy data once.
     order: 'interleaved' (the topics take turns) or 'by-topic' (stored one topic after another)."""
-    n, dim = map(int, size.split('x'))
+    n, dim, words = parse_size(size)
     work = os.path.join(OUT, size)
     data = os.path.join(work, 'legacy' if order == 'interleaved' else 'legacy-' + order)
     os.makedirs(work, exist_ok=True)
     if not os.path.exists(os.path.join(data, 'chroma-embeddings.parquet')):
         subprocess.run(['node', os.path.join(ROOT, 'scripts', 'engines', 'bench_data.mjs'), data, str(n), str(dim), 'cosine',
-                        order], check=True)
+                        order, str(words)], check=True)
     return n, dim, work, data
 
 
@@ -210,13 +221,15 @@ def spread(values):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--sizes', default='10000x384,100000x384,20000x1536')
+    # 20000x1536w150: the same records with RAG-sized documents (~1,080 characters), whose
+    # trigram full-text index (Chroma's, built by SQLite's FTS5 on either side) is most of the work.
+    ap.add_argument('--sizes', default='10000x384,100000x384,20000x1536,20000x1536w150')
     # One build's recall@10 on a fixed query set moves with the build by up to the spread of the
     # queries' hits over the root of their number: at a million records ±0.01 on 200 queries,
     # ±0.005 on 1,000 (docs/performance.md, note 4). The first 200 of any set are the same.
     ap.add_argument('--queries', type=int, default=1000)
     ap.add_argument('--repeat', type=int, default=3, help='runs of the tool and of the floor (medians are reported)')
-    ap.add_argument('--ingest-sizes', default='10000x384,100000x384,20000x1536',
+    ap.add_argument('--ingest-sizes', default='10000x384,100000x384,20000x1536,20000x1536w150',
                     help="sizes that also measure Chroma's own ingest (a 1M ingest takes too long on small machines)")
     ap.add_argument('--server-sizes', default='10000x384,100000x384,20000x1536',
                     help='sizes that also measure the server path (it runs three server ingests)')
