@@ -147,8 +147,8 @@ Status PersistDirWriter::EndOfRecords() {
   // (15 MB at 20,000 × 1536) and the full-text postings still in memory, which on the main thread
   // came after the graph, in the serial tail. The records after it (max_seq_id, the queue's
   // sentinel rows) go into a second transaction, which Commit() commits. Nothing is renamed into
-  // place before that, so an earlier COMMIT changes nothing a failure leaves behind.
-  sql.push_back("DELETE FROM embedding_fulltext_search_config WHERE k = 'hashsize'");
+  // place before that, so an earlier COMMIT changes nothing a failure leaves behind. (The
+  // hashsize row goes in that second transaction, by Commit(), as it always did.)
   sql.push_back("COMMIT");
   sql.push_back("BEGIN");
   return rows_->SubmitSql(std::move(sql));
