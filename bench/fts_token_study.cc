@@ -55,14 +55,15 @@ struct Postings {
 };
 
 // The way a writer would gather them: each token (up to 7 bytes: a trigram of ASCII or of
-// two-byte characters; longer ones are only counted here) packed into an integer, given a dense id by an open-addressing table with
-// a multiplicative hash, and (id, rowid, position) appended to one array, which a counting sort
-// by id then groups term by term, keeping each term's postings in rowid and position order.
+// two-byte characters; longer ones are only counted here) packed into an integer, given a dense
+// id by an open-addressing table with a multiplicative hash, and (id, rowid, position) appended
+// to one array, which a counting sort by id then groups term by term, keeping each term's
+// postings in rowid and position order.
 struct Triplets {
   static constexpr size_t kSlots = size_t{1} << 20;
   std::vector<uint64_t> keys = std::vector<uint64_t>(kSlots, 0);
   std::vector<uint32_t> ids = std::vector<uint32_t>(kSlots, 0);
-  std::vector<uint64_t> packed_of;  // id -> key
+  uint32_t terms = 0;  // ids given so far
   struct Entry {
     uint32_t id, rowid, position;
   };
@@ -85,8 +86,7 @@ int AddTriplet(void* ctx, int, const char* token, int n, int, int) {
   while (t->keys[slot] != key && t->keys[slot] != 0) slot = (slot + 1) & (Triplets::kSlots - 1);
   if (t->keys[slot] == 0) {
     t->keys[slot] = key;
-    t->ids[slot] = static_cast<uint32_t>(t->packed_of.size());
-    t->packed_of.push_back(key);
+    t->ids[slot] = t->terms++;
   }
   t->entries.push_back({t->ids[slot], t->rowid, t->position++});
   return SQLITE_OK;
@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
     tokenizer.xTokenize(trigram, &triplets, FTS5_TOKENIZE_DOCUMENT, d.data(), static_cast<int>(d.size()), AddTriplet);
   }
   const double gathered = Seconds(t0);
-  std::vector<uint32_t> start(triplets.packed_of.size() + 1, 0);
+  std::vector<uint32_t> start(size_t{triplets.terms} + 1, 0);
   for (const auto& e : triplets.entries) ++start[e.id + 1];
   for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
   std::vector<Triplets::Entry> grouped(triplets.entries.size());
@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
   const double grouped_s = Seconds(t0);
   std::printf("packed keys, one array, counting sort: %.3f s (%.0f ns per character; gathering %.3f s), %zu terms, "
               "%zu longer tokens\n", grouped_s, grouped_s / static_cast<double>(text) * 1e9, gathered,
-              triplets.packed_of.size(), triplets.longer);
+              size_t{triplets.terms}, triplets.longer);
   tokenizer.xDelete(trigram);
 
   if (!Check(sqlite3_exec(db,
