@@ -1,0 +1,162 @@
+#include "chroma/fulltext_index.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "formats/fts5/segment_writer.h"
+#include "formats/fts5/varint.h"
+
+namespace cm {
+namespace {
+
+// As Chroma's migration 00003-full-text-tokenize declares it (and FTS5 stores it).
+constexpr std::string_view kDeclaration =
+    "CREATE VIRTUAL TABLE embedding_fulltext_search USING fts5(string_value, tokenize='trigram')";
+constexpr int64_t kAveragesRowid = 1;    // FTS5_AVERAGES_ROWID
+constexpr int64_t kStructureRowid = 10;  // FTS5_STRUCTURE_ROWID
+
+class SegmentRows : public fts5::Fts5SegmentWriter::Sink {
+ public:
+  SegmentRows(Stmt* data, Stmt* idx) : data_(data), idx_(idx) {}
+  Status Data(int64_t rowid, std::span<const uint8_t> block) override {
+    CM_RETURN_IF_ERROR(data_->BindInt(1, rowid));
+    CM_RETURN_IF_ERROR(data_->BindBlob(2, block.data(), block.size()));
+    return data_->Run();
+  }
+  Status Idx(int segid, std::span<const uint8_t> term, int64_t pgno) override {
+    static const uint8_t kEmpty = 0;  // an empty term is a zero-length blob, not NULL
+    CM_RETURN_IF_ERROR(idx_->BindInt(1, segid));
+    CM_RETURN_IF_ERROR(idx_->BindBlob(2, term.empty() ? &kEmpty : term.data(), term.size()));
+    CM_RETURN_IF_ERROR(idx_->BindInt(3, pgno));
+    return idx_->Run();
+  }
+
+ private:
+  Stmt* data_;
+  Stmt* idx_;
+};
+
+Result<std::string> OneText(Db& db, std::string_view sql) {
+  CM_ASSIGN_OR_RETURN(Stmt q, db.Prepare(sql));
+  bool row = false;
+  CM_RETURN_IF_ERROR(q.Step(&row));
+  if (!row) return std::string();
+  if (q.ColumnType(0) == SQLITE_BLOB) return std::string(q.ColumnBlob(0));
+  return q.ColumnText(0);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FulltextIndexWriter>> FulltextIndexWriter::Start(Db* db, size_t memory_budget) {
+  CM_ASSIGN_OR_RETURN(std::string declared,
+                      OneText(*db, "SELECT sql FROM sqlite_master WHERE name = 'embedding_fulltext_search'"));
+  if (declared != kDeclaration) {
+    return Status::Internal(fmt::format("embedding_fulltext_search is declared as \"{}\", not as Chroma 1.x declares it", declared));
+  }
+  CM_ASSIGN_OR_RETURN(std::string structure,
+                      OneText(*db, fmt::format("SELECT block FROM embedding_fulltext_search_data WHERE id = {}", kStructureRowid)));
+  CM_ASSIGN_OR_RETURN(std::string rows, OneText(*db, "SELECT count(*) FROM embedding_fulltext_search_content"));
+  // A new table's structure record: the 4-byte cookie, then no levels, no segments, no writes.
+  if (structure.size() != 7 || structure.compare(4, 3, std::string(3, '\0')) != 0 || rows != "0") {
+    return Status::Internal("embedding_fulltext_search is not empty; its index can only be written from scratch");
+  }
+  std::unique_ptr<FulltextIndexWriter> w(new FulltextIndexWriter(db, memory_budget));
+  std::memcpy(w->cookie_, structure.data(), 4);
+  CM_ASSIGN_OR_RETURN(w->tokenizer_, fts5::SqliteTokenizer::Create(db->handle(), "trigram"));
+  CM_ASSIGN_OR_RETURN(w->content_, db->Prepare("INSERT INTO embedding_fulltext_search_content (id, c0) VALUES (?, ?)"));
+  CM_ASSIGN_OR_RETURN(w->docsize_, db->Prepare("INSERT INTO embedding_fulltext_search_docsize (id, sz) VALUES (?, ?)"));
+  CM_ASSIGN_OR_RETURN(w->data_, db->Prepare("INSERT OR REPLACE INTO embedding_fulltext_search_data (id, block) VALUES (?, ?)"));
+  CM_ASSIGN_OR_RETURN(w->idx_, db->Prepare("INSERT INTO embedding_fulltext_search_idx (segid, term, pgno) VALUES (?, ?, ?)"));
+  w->gather_ = std::make_unique<WorkQueue<Batch>>(1, kMaxQueuedBytes, [p = w.get()](Batch& b) { return p->Gather(b); });
+  return w;
+}
+
+Status FulltextIndexWriter::Add(int64_t rowid, std::string_view document) {
+  CM_RETURN_IF_ERROR(content_.BindInt(1, rowid));
+  CM_RETURN_IF_ERROR(content_.BindText(2, document));
+  CM_RETURN_IF_ERROR(content_.Run());
+  open_.push_back({rowid, std::string(document)});
+  open_bytes_ += document.size() + sizeof(Document);
+  text_bytes_ += document.size();
+  if (open_bytes_ < kBatchBytes) return Status::Ok();
+  CM_RETURN_IF_ERROR(Submit());
+  if (text_bytes_ * kPostingBytesPerTextByte > budget_) return WriteGathered();
+  return Status::Ok();
+}
+
+Status FulltextIndexWriter::Submit() {
+  if (open_.empty()) return Status::Ok();
+  const size_t bytes = open_bytes_;
+  open_bytes_ = 0;
+  return gather_->Submit(std::exchange(open_, {}), bytes);
+}
+
+Status FulltextIndexWriter::Gather(Batch& batch) {
+  for (const Document& d : batch) {
+    postings_.BeginDocument(d.rowid);
+    Status s = tokenizer_->Tokenize(
+        d.text, [&](std::span<const uint8_t> token, bool colocated) { return postings_.AddToken(token, colocated); });
+    if (!s.ok()) return s.WithContext(fmt::format("the full-text index of row {}", d.rowid));
+    const uint32_t size = postings_.EndDocument();
+    sizes_.emplace_back(d.rowid, size);
+    ++rows_;
+    tokens_ += size;
+  }
+  return Status::Ok();
+}
+
+Status FulltextIndexWriter::WriteGathered() {
+  CM_RETURN_IF_ERROR(Submit());
+  CM_RETURN_IF_ERROR(gather_->Drain());
+  for (const auto& [rowid, size] : sizes_) {
+    uint8_t sz[fts5::kMaxVarintBytes];
+    CM_RETURN_IF_ERROR(docsize_.BindInt(1, rowid));
+    CM_RETURN_IF_ERROR(docsize_.BindBlob(2, sz, fts5::PutVarint(sz, size)));
+    CM_RETURN_IF_ERROR(docsize_.Run());
+  }
+  sizes_.clear();
+  text_bytes_ = 0;
+  if (postings_.empty()) return Status::Ok();
+  const int id = static_cast<int>(segments_.size()) + 1;
+  if (id > 2000) return Status::Internal("the full-text index would need more than 2,000 segments (FTS5_MAX_SEGMENT)");
+  SegmentRows rows(&data_, &idx_);
+  fts5::Fts5SegmentWriter writer(id, fts5::kDefaultPageSize, &rows);
+  CM_RETURN_IF_ERROR(postings_.WriteSegment(writer));
+  CM_ASSIGN_OR_RETURN(int64_t last, writer.Finish());
+  if (last > 0) segments_.push_back({id, last});
+  return Status::Ok();
+}
+
+Status FulltextIndexWriter::Finish() {
+  CM_RETURN_IF_ERROR(WriteGathered());
+  if (rows_ == 0) return Status::Ok();
+  std::vector<uint8_t> averages;  // rows, then each column's tokens
+  fts5::AppendVarint(averages, rows_);
+  fts5::AppendVarint(averages, tokens_);
+  CM_RETURN_IF_ERROR(data_.BindInt(1, kAveragesRowid));
+  CM_RETURN_IF_ERROR(data_.BindBlob(2, averages.data(), averages.size()));
+  CM_RETURN_IF_ERROR(data_.Run());
+  // The structure: every segment on level 0, oldest first, as FTS5's flushes leave them before
+  // a merge; the write counter is the leaves written, as FTS5 counts them.
+  std::vector<uint8_t> s(cookie_, cookie_ + 4);
+  uint64_t leaves = 0;
+  for (const Segment& seg : segments_) leaves += static_cast<uint64_t>(seg.last_page);
+  fts5::AppendVarint(s, segments_.empty() ? 0 : 1);  // levels
+  fts5::AppendVarint(s, segments_.size());
+  fts5::AppendVarint(s, leaves);
+  if (!segments_.empty()) {
+    fts5::AppendVarint(s, 0);  // no merge under way
+    fts5::AppendVarint(s, segments_.size());
+    for (const Segment& seg : segments_) {
+      fts5::AppendVarint(s, static_cast<uint64_t>(seg.id));
+      fts5::AppendVarint(s, 1);  // first leaf
+      fts5::AppendVarint(s, static_cast<uint64_t>(seg.last_page));
+    }
+  }
+  CM_RETURN_IF_ERROR(data_.BindInt(1, kStructureRowid));
+  CM_RETURN_IF_ERROR(data_.BindBlob(2, s.data(), s.size()));
+  return data_.Run();
+}
+
+}  // namespace cm

@@ -1,0 +1,227 @@
+#include "formats/fts5/term_postings.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "formats/fts5/varint.h"
+
+namespace cm::fts5 {
+namespace {
+
+uint64_t LoadBigEndian(const uint8_t* p) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
+}
+
+// Multiplicative hashing, taking the product's top bits: each depends on every bit below it,
+// and a short term's bytes are all in hi's top bits (the low bits of a product of them would
+// be zero, the very collapse FTS5's own hash suffers).
+size_t SlotOf(uint64_t hi, uint64_t lo, size_t mask) {
+  const uint64_t h = (hi ^ (lo * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull;
+  return static_cast<size_t>(h >> (64 - std::popcount(mask)));
+}
+
+}  // namespace
+
+TermPostings::TermPostings(size_t chunk_tokens) : chunk_tokens_(chunk_tokens) {
+  table_.resize(size_t{1} << 14);
+  mask_ = table_.size() - 1;
+}
+
+void TermPostings::BeginDocument(int64_t rowid) {
+  doc_rowids_.push_back(rowid);
+  position_ = 0;
+  tokens_ = 0;
+}
+
+Status TermPostings::AddToken(std::span<const uint8_t> token, bool colocated) {
+  if (token.size() > kMaxTermBytes) {
+    return Status::Internal(fmt::format("the full-text tokenizer made a token of {} bytes (at most {} expected)",
+                                        token.size(), kMaxTermBytes));
+  }
+  uint8_t padded[16] = {};
+  for (size_t i = 0; i < token.size(); ++i) padded[i] = token[i];  // (a call to memcpy costs more)
+  const Key key{LoadBigEndian(padded), LoadBigEndian(padded + 8) | token.size()};
+  // As FTS5 counts them: a colocated token shares the previous position, unless it is the first.
+  if (!colocated || tokens_ == 0) ++tokens_;
+  const uint32_t position = tokens_ - 1;
+  entries_.push_back({IdOf(key), static_cast<uint32_t>(doc_rowids_.size() - 1), position});
+  return Status::Ok();
+}
+
+uint32_t TermPostings::EndDocument() {
+  const uint32_t n = tokens_;
+  if (entries_.size() >= chunk_tokens_) EncodeRun();
+  return n;
+}
+
+uint32_t TermPostings::IdOf(const Key& key) {
+  size_t slot = SlotOf(key.hi, key.lo, mask_);
+  while (true) {
+    Slot& s = table_[slot];
+    if (s.id_plus_one == 0) break;
+    if (s.key == key) return s.id_plus_one - 1;
+    slot = (slot + 1) & mask_;
+  }
+  const auto id = static_cast<uint32_t>(keys_.size());
+  keys_.push_back(key);
+  table_[slot] = {key, id + 1};
+  if (keys_.size() * 2 > table_.size()) Grow();
+  return id;
+}
+
+void TermPostings::Grow() {
+  std::vector<Slot> old(table_.size() * 2);
+  old.swap(table_);
+  mask_ = table_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.id_plus_one == 0) continue;
+    size_t slot = SlotOf(s.key.hi, s.key.lo, mask_);
+    while (table_[slot].id_plus_one != 0) slot = (slot + 1) & mask_;
+    table_[slot] = s;
+  }
+}
+
+size_t TermPostings::held_bytes() const {
+  return run_bytes_ + entries_.size() * sizeof(Entry);
+}
+
+void TermPostings::EncodeRun() {
+  if (entries_.empty()) {
+    doc_rowids_.clear();
+    return;
+  }
+  // Group the entries by term, terms in key order, each term's entries in the order they came
+  // (document, then position): a counting sort.
+  counts_.resize(keys_.size(), 0);
+  std::vector<uint32_t> present;
+  for (const Entry& e : entries_) {
+    if (counts_[e.id]++ == 0) present.push_back(e.id);
+  }
+  std::sort(present.begin(), present.end(), [&](uint32_t a, uint32_t b) { return keys_[a] < keys_[b]; });
+  std::vector<size_t> ends(present.size());
+  size_t at = 0;
+  for (size_t i = 0; i < present.size(); ++i) {
+    const uint32_t n = counts_[present[i]];
+    counts_[present[i]] = static_cast<uint32_t>(at);
+    at += n;
+    ends[i] = at;
+  }
+  grouped_.resize(entries_.size());
+  for (const Entry& e : entries_) grouped_[counts_[e.id]++] = e;
+  for (uint32_t id : present) counts_[id] = 0;
+
+  // Encoded into scratch big enough for any run (a posting takes at most 5 bytes, a row's
+  // rowid and size 14 more), then copied to the run's exact size.
+  encoded_.resize(entries_.size() * 19);
+  uint8_t* out = encoded_.data();
+  Run run;
+  run.ids = std::move(present);
+  run.ends.reserve(run.ids.size());
+  run.last_rowids.reserve(run.ids.size());
+  size_t begin = 0;
+  for (size_t i = 0; i < run.ids.size(); ++i) {
+    int64_t prev_rowid = 0;
+    size_t k = begin;
+    while (k < ends[i]) {
+      const uint32_t doc = grouped_[k].doc;
+      const int64_t rowid = doc_rowids_[doc];
+      // The position list: first position + 2, then each delta + 2 (a repeated position, which
+      // only colocated tokens give, is kept once, as FTS5 does).
+      size_t group = k;
+      while (group < ends[i] && grouped_[group].doc == doc) ++group;
+      if (positions_.size() < (group - k) * 5) positions_.resize((group - k) * 5);
+      uint8_t* p = positions_.data();
+      uint32_t prev_position = 0;
+      for (size_t j = k; j < group; ++j) {
+        const uint32_t position = grouped_[j].position;
+        if (j > k && position == prev_position) continue;
+        p += PutVarint(p, uint64_t{position} - prev_position + 2);
+        prev_position = position;
+      }
+      const auto bytes = static_cast<size_t>(p - positions_.data());
+      out += PutVarint(out, static_cast<uint64_t>(rowid - prev_rowid));
+      out += PutVarint(out, uint64_t{bytes} * 2);
+      std::memcpy(out, positions_.data(), bytes);
+      out += bytes;
+      prev_rowid = rowid;
+      k = group;
+    }
+    run.ends.push_back(static_cast<size_t>(out - encoded_.data()));
+    run.last_rowids.push_back(prev_rowid);
+    begin = ends[i];
+  }
+  run.bytes.assign(encoded_.data(), out);
+  run_bytes_ += run.bytes.size() + run.ids.size() * (sizeof(uint32_t) + sizeof(size_t) + sizeof(int64_t));
+  runs_.push_back(std::move(run));
+  entries_.clear();
+  doc_rowids_.clear();  // runs end between documents
+}
+
+std::vector<uint8_t> TermPostings::TermBytes(uint32_t id) const {
+  const Key& k = keys_[id];
+  uint8_t bytes[16];
+  const uint64_t hi = __builtin_bswap64(k.hi), lo = __builtin_bswap64(k.lo);
+  std::memcpy(bytes, &hi, 8);
+  std::memcpy(bytes + 8, &lo, 8);
+  std::vector<uint8_t> term;
+  term.reserve(1 + kMaxTermBytes);
+  term.push_back('0');
+  term.insert(term.end(), bytes, bytes + (k.lo & 0xff));
+  return term;
+}
+
+Status TermPostings::WriteSegment(Fts5SegmentWriter& writer) {
+  EncodeRun();
+  // Every term of any run, in key order; each run holds a term at most once, in key order too.
+  std::vector<uint32_t> order;
+  {
+    std::vector<uint8_t> seen(keys_.size(), 0);
+    for (const Run& r : runs_) {
+      for (uint32_t id : r.ids) {
+        if (!seen[id]) {
+          seen[id] = 1;
+          order.push_back(id);
+        }
+      }
+    }
+  }
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return keys_[a] < keys_[b]; });
+  std::vector<size_t> cursor(runs_.size(), 0);
+  for (uint32_t id : order) {
+    std::span<const uint8_t> doclist;
+    int parts = 0;
+    int64_t last_rowid = 0;
+    for (size_t r = 0; r < runs_.size(); ++r) {
+      const Run& run = runs_[r];
+      const size_t c = cursor[r];
+      if (c >= run.ids.size() || run.ids[c] != id) continue;
+      ++cursor[r];
+      const size_t begin = c == 0 ? 0 : run.ends[c - 1];
+      std::span<const uint8_t> part(run.bytes.data() + begin, run.ends[c] - begin);
+      if (parts == 0) {
+        doclist = part;
+      } else {
+        // A later run continues the doclist: its first rowid becomes a delta.
+        if (parts == 1) merged_.assign(doclist.begin(), doclist.end());
+        uint64_t first = 0;
+        const size_t n = GetVarint(part.data(), &first);
+        AppendVarint(merged_, first - static_cast<uint64_t>(last_rowid));
+        merged_.insert(merged_.end(), part.begin() + static_cast<long>(n), part.end());
+        doclist = merged_;
+      }
+      last_rowid = run.last_rowids[c];
+      ++parts;
+    }
+    CM_RETURN_IF_ERROR(writer.AddTerm(TermBytes(id), doclist));
+  }
+  runs_.clear();
+  run_bytes_ = 0;
+  return Status::Ok();
+}
+
+}  // namespace cm::fts5

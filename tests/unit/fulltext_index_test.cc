@@ -1,0 +1,231 @@
+// FulltextIndexWriter against SQLite's FTS5 itself: for the same documents, the native writer's
+// shadow-table rows must be FTS5's own, byte for byte, when FTS5 writes its postings out in one
+// flush (a hash large enough, one transaction); with several segments, FTS5's integrity-check
+// must pass and every query must find what FTS5's own index finds; and FTS5 must go on
+// inserting and deleting in the result as in its own (as Chroma does after a migration).
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "chroma/fulltext_index.h"
+#include "chroma/schema.h"
+#include "chroma/sqlite_db.h"
+#include "test_env.h"
+
+namespace cm {
+namespace {
+
+using Docs = std::vector<std::pair<int64_t, std::string>>;
+
+Db FreshDb(const std::string& tag) {
+  auto db = Db::Open(test::MakeTempDir(tag) + "/chroma.sqlite3", Db::Mode::kReadWriteCreate);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_TRUE(ApplyChromaSchema(*db).ok());
+  return std::move(*db);
+}
+
+// FTS5 itself: every document through the virtual table, in one transaction, with a hash large
+// enough that the postings are written once, at COMMIT.
+Db ByFts5(const std::string& tag, const Docs& docs) {
+  Db db = FreshDb(tag);
+  EXPECT_TRUE(db.Exec("INSERT INTO embedding_fulltext_search (embedding_fulltext_search, rank) VALUES ('hashsize', 1073741824)").ok());
+  EXPECT_TRUE(db.Exec("BEGIN").ok());
+  auto ins = db.Prepare("INSERT INTO embedding_fulltext_search (rowid, string_value) VALUES (?, ?)");
+  EXPECT_TRUE(ins.ok());
+  for (const auto& [rowid, text] : docs) {
+    EXPECT_TRUE(ins->BindInt(1, rowid).ok());
+    EXPECT_TRUE(ins->BindText(2, text).ok());
+    EXPECT_TRUE(ins->Run().ok());
+  }
+  EXPECT_TRUE(db.Exec("COMMIT").ok());
+  EXPECT_TRUE(db.Exec("DELETE FROM embedding_fulltext_search_config WHERE k = 'hashsize'").ok());
+  return db;
+}
+
+Db Native(const std::string& tag, const Docs& docs, size_t budget = FulltextIndexWriter::kDefaultMemoryBudget,
+          size_t* segments = nullptr) {
+  Db db = FreshDb(tag);
+  EXPECT_TRUE(db.Exec("BEGIN").ok());
+  auto w = FulltextIndexWriter::Start(&db, budget);
+  EXPECT_TRUE(w.ok()) << w.status().ToString();
+  for (const auto& [rowid, text] : docs) {
+    Status s = (*w)->Add(rowid, text);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  EXPECT_TRUE((*w)->Finish().ok());
+  if (segments) *segments = (*w)->segments();
+  w->reset();
+  EXPECT_TRUE(db.Exec("COMMIT").ok());
+  return db;
+}
+
+// Rows of a shadow table as (key, hex of the value), the structure record without its cookie
+// (FTS5 counts configuration changes in it: the reference's hashsize setting).
+std::vector<std::pair<std::string, std::string>> Rows(Db& db, const std::string& sql) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto q = db.Prepare(sql);
+  EXPECT_TRUE(q.ok()) << sql;
+  bool row = false;
+  while (q->Step(&row).ok() && row) out.emplace_back(q->ColumnText(0), q->ColumnText(1));
+  return out;
+}
+
+void ExpectSameShadowTables(Db& want, Db& got) {
+  for (const char* sql : {
+           "SELECT id, hex(CASE id WHEN 10 THEN substr(block, 5) ELSE block END) FROM embedding_fulltext_search_data ORDER BY id",
+           "SELECT segid || '/' || hex(term) || '/' || typeof(term), pgno FROM embedding_fulltext_search_idx ORDER BY segid, term",
+           "SELECT id, c0 || '/' || typeof(c0) FROM embedding_fulltext_search_content ORDER BY id",
+           "SELECT id, hex(sz) || '/' || typeof(sz) FROM embedding_fulltext_search_docsize ORDER BY id",
+           "SELECT k, v FROM embedding_fulltext_search_config ORDER BY k"}) {
+    auto w = Rows(want, sql), g = Rows(got, sql);
+    ASSERT_EQ(w.size(), g.size()) << sql;
+    for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(w[i], g[i]) << sql << " row " << i;
+  }
+}
+
+std::vector<int64_t> Match(Db& db, const std::string& query) {
+  auto q = db.Prepare("SELECT rowid FROM embedding_fulltext_search WHERE embedding_fulltext_search MATCH ? ORDER BY rowid");
+  EXPECT_TRUE(q.ok());
+  EXPECT_TRUE(q->BindText(1, query).ok());
+  std::vector<int64_t> out;
+  bool row = false;
+  while (q->Step(&row).ok() && row) out.push_back(q->ColumnInt(0));
+  return out;
+}
+
+void ExpectIntegrity(Db& db) {
+  Status s = db.Exec("INSERT INTO embedding_fulltext_search (embedding_fulltext_search) VALUES ('integrity-check')");
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+std::string Words(std::mt19937& rng, size_t chars) {
+  static const char* kWords[] = {"The", "quick", "brown", "fox", "jumps", "över", "the", "lazy", "dog", "naïve",
+                                 "café", "Straße", "日本語の", "テキスト", "😀emoji", "ÅNGSTRÖM", "a", "to", "x"};
+  std::uniform_int_distribution<size_t> pick(0, std::size(kWords) - 1);
+  std::string s;
+  while (s.size() < chars) {
+    if (!s.empty()) s += ' ';
+    s += kWords[pick(rng)];
+  }
+  return s;
+}
+
+Docs Mixed(size_t n, size_t chars, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<size_t> len(0, chars);
+  Docs docs;
+  int64_t rowid = 0;
+  for (size_t i = 0; i < n; ++i) {
+    rowid += 1 + static_cast<int64_t>(rng() % 3);  // gaps, as after rejected records
+    docs.emplace_back(rowid, Words(rng, len(rng)));
+  }
+  docs.emplace_back(rowid + 1, "");    // no token
+  docs.emplace_back(rowid + 2, "ab");  // shorter than a trigram
+  docs.emplace_back(rowid + 200, "large rowid deltas: " + Words(rng, 100));
+  docs.emplace_back(int64_t{1} << 40, "a rowid of nine varint bytes? no: six; " + Words(rng, 50));
+  return docs;
+}
+
+struct Case {
+  const char* name;
+  Docs docs;
+};
+
+std::vector<Case> Cases() {
+  std::vector<Case> c;
+  c.push_back({"ShortDocuments", Mixed(2000, 80, 1)});
+  c.push_back({"LongDocuments", Mixed(300, 20000, 2)});  // position lists over several pages
+  Docs common;  // one term in every row: a doclist over many pages, with a doclist index
+  for (int64_t i = 1; i <= 6000; ++i) common.emplace_back(i, fmt::format("zzz row {} zzz", i * 7919 % 100003));
+  c.push_back({"DoclistIndex", std::move(common)});
+  Docs deep;  // 4,500 rows of 4,000 characters of one trigram: a doclist index of two levels
+  for (int64_t i = 1; i <= 4500; ++i) deep.emplace_back(i, std::string(4000, 'q'));
+  c.push_back({"TwoLevelDoclistIndex", std::move(deep)});
+  return c;
+}
+
+TEST(FulltextIndexWriter, SameRowsAsFts5sOwnFlush) {
+  for (const Case& c : Cases()) {
+    SCOPED_TRACE(c.name);
+    Db want = ByFts5(std::string("fts-ref-") + c.name, c.docs);
+    size_t segments = 0;
+    Db got = Native(std::string("fts-native-") + c.name, c.docs, FulltextIndexWriter::kDefaultMemoryBudget, &segments);
+    EXPECT_EQ(segments, 1u);
+    ExpectSameShadowTables(want, got);
+    ExpectIntegrity(got);
+  }
+}
+
+// The doclist index cases must really have one (else they test nothing more than the others).
+TEST(FulltextIndexWriter, CasesReachDoclistIndexesOfOneAndTwoLevels) {
+  for (const Case& c : Cases()) {
+    if (std::string(c.name).find("DoclistIndex") == std::string::npos) continue;
+    Db got = Native(std::string("fts-dlidx-") + c.name, c.docs);
+    auto q = got.Prepare("SELECT count(*), max((id >> 31) & 31) FROM embedding_fulltext_search_data WHERE (id >> 36) & 1");
+    ASSERT_TRUE(q.ok());
+    bool row = false;
+    ASSERT_TRUE(q->Step(&row).ok() && row);
+    EXPECT_GT(q->ColumnInt(0), 0) << c.name;
+    if (std::string(c.name) == "TwoLevelDoclistIndex") {
+      EXPECT_EQ(q->ColumnInt(1), 1) << c.name;
+    }
+  }
+}
+
+std::vector<std::string> Queries() {
+  return {"\"the\"", "\"quick brown\"", "\"CAFÉ\"", "\"日本語\"", "\"😀em\"", "\"zzz row 1\"", "\"qqqq\"", "\"ngs\"",
+          "\"lazy dog the\"", "\"rowid deltas\"", "\"nowhere at all\""};
+}
+
+// With a small budget the postings go out as many segments: FTS5 must read them as one index.
+TEST(FulltextIndexWriter, SeveralSegmentsReadAsOneIndex) {
+  Docs docs = Mixed(3000, 600, 3);
+  Db want = ByFts5("fts-multi-ref", docs);
+  size_t segments = 0;
+  Db got = Native("fts-multi-native", docs, size_t{256} << 10, &segments);
+  EXPECT_GT(segments, 5u);
+  ExpectIntegrity(got);
+  for (const std::string& q : Queries()) EXPECT_EQ(Match(got, q), Match(want, q)) << q;
+}
+
+// After the migration Chroma inserts, deletes and replaces rows through FTS5: the native index
+// must take that as FTS5's own does, and end the same for every query.
+TEST(FulltextIndexWriter, Fts5UpdatesItAsItsOwn) {
+  Docs docs = Mixed(2500, 400, 4);
+  for (size_t budget : {FulltextIndexWriter::kDefaultMemoryBudget, size_t{256} << 10}) {
+    SCOPED_TRACE(budget);
+    Db want = ByFts5("fts-upd-ref", docs);
+    Db got = Native("fts-upd-native", docs, budget);
+    std::mt19937 rng(5);
+    const std::string more = Words(rng, 300);
+    for (Db* db : {&want, &got}) {
+      ASSERT_TRUE(db->Exec("BEGIN").ok());
+      ASSERT_TRUE(db->Exec(fmt::format("INSERT INTO embedding_fulltext_search (rowid, string_value) VALUES "
+                                       "(99999997, 'the quick brown newcomer'), (99999998, '{}')", more)).ok());
+      ASSERT_TRUE(db->Exec("DELETE FROM embedding_fulltext_search WHERE rowid % 7 = 0").ok());
+      ASSERT_TRUE(db->Exec("UPDATE embedding_fulltext_search SET string_value = 'replaced text' WHERE rowid % 11 = 0").ok());
+      ASSERT_TRUE(db->Exec("COMMIT").ok());
+      ASSERT_TRUE(db->Exec("INSERT INTO embedding_fulltext_search (embedding_fulltext_search) VALUES ('optimize')").ok());
+    }
+    ExpectIntegrity(got);
+    for (const std::string& q : Queries()) EXPECT_EQ(Match(got, q), Match(want, q)) << q;
+    EXPECT_EQ(Match(got, "\"replaced\""), Match(want, "\"replaced\""));
+    EXPECT_FALSE(Match(got, "\"newcomer\"").empty());
+  }
+}
+
+TEST(FulltextIndexWriter, RefusesATableThatIsNotEmpty) {
+  Db db = FreshDb("fts-not-empty");
+  ASSERT_TRUE(db.Exec("INSERT INTO embedding_fulltext_search (rowid, string_value) VALUES (1, 'already here')").ok());
+  auto w = FulltextIndexWriter::Start(&db);
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.status().ToString().find("not empty"), std::string::npos) << w.status().ToString();
+}
+
+}  // namespace
+}  // namespace cm
