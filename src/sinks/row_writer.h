@@ -1,5 +1,6 @@
 // RowWriter: one thread that writes records' SQLite rows (embeddings, embedding_metadata with
-// chroma:document and chroma:uri, the FTS row) in the order they were queued, while the calling
+// chroma:document and chroma:uri, the document's full-text rows and postings through a
+// FulltextIndexWriter) in the order they were queued, while the calling
 // thread reads, converts and indexes the next records. SQLite is most of a persist-dir
 // migration's work once the graph costs nothing (a reused legacy graph) and a core is free.
 //
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "chroma/fulltext_index.h"
 #include "chroma/multi_row_insert.h"
 #include "chroma/sqlite_db.h"
 #include "core/idle_priority.h"
@@ -47,7 +49,10 @@ class RowWriter {
   Status Submit(Job job);
   // Queues statements to run on the writer thread once every record submitted so far is
   // written (index builds that want all rows in), while the caller goes on with other work.
-  Status SubmitSql(std::vector<std::string> statements);
+  // With `finish_fulltext`, the full-text index's last segment and records are written first.
+  Status SubmitSql(std::vector<std::string> statements, bool finish_fulltext = false);
+  // Writes the full-text index's last segment and records on the calling thread, after a Drain.
+  Status FinishFulltext();
   // Waits until every submitted record's rows (and statement) are written.
   Status Drain();
 
@@ -58,9 +63,11 @@ class RowWriter {
     Batch batch;
     std::vector<std::string> sql;  // run after the batch, at `idle` priority until a Drain hastens it
     std::shared_ptr<IdlePriority> idle;
+    bool finish_fulltext = false;  // before `sql`, at normal priority (see Run)
   };
   explicit RowWriter(Db* db) : db_(db) {}
-  Status Push(std::vector<std::string> sql = {}, std::shared_ptr<IdlePriority> idle = nullptr);
+  Status Push(std::vector<std::string> sql = {}, std::shared_ptr<IdlePriority> idle = nullptr,
+              bool finish_fulltext = false);
   // A batch's rows, all of one collection (Submit keeps them so); Run names the collection.
   Status WriteBatch(const Batch& batch);
   Status Write(const Job& job);
@@ -70,7 +77,8 @@ class RowWriter {
   std::shared_ptr<IdlePriority> sql_idle_;  // of the statements submitted since the last Drain
 
   MultiRowInsert emb_, meta_;
-  Stmt fts_, now_;
+  std::unique_ptr<FulltextIndexWriter> fulltext_;
+  Stmt now_;
   std::string created_at_;  // this batch's CURRENT_TIMESTAMP
   Batch open_;  // filling on the caller's thread
   size_t open_bytes_ = 0;

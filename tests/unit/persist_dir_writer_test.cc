@@ -361,9 +361,9 @@ TEST_P(DeferredIndexes, AreThoseOfAFreshSchema) {
   EXPECT_EQ(check->ColumnText(0), "ok");
 }
 
-// FTS5 is loaded with a larger in-memory hash than its default; its setting must not stay in the
-// database. The full-text index ends with a fresh schema's configuration, passes FTS5's own
-// integrity check, and finds each document by a phrase only that document holds.
+// The full-text index is written natively (FulltextIndexWriter): it ends with a fresh schema's
+// configuration, passes FTS5's own integrity check, and finds each document by a phrase only
+// that document holds.
 std::vector<std::pair<std::string, std::string>> FtsConfig(Db& db) {
   return TextPairs(db, "SELECT k, v FROM embedding_fulltext_search_config ORDER BY k");
 }
@@ -392,8 +392,7 @@ TEST(PersistDirWriter, FullTextIndexHasEveryDocumentAndAFreshConfiguration) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   EXPECT_EQ(FtsConfig(*db), FtsConfig(fresh));
   EXPECT_TRUE(db->Exec("INSERT INTO embedding_fulltext_search (embedding_fulltext_search) VALUES ('integrity-check')").ok());
-  // The postings fit the writer's 8 MiB hash: written out once, as one segment. More segments
-  // mean something flushed them on the way (a statement savepoint does: see MultiRowInsert).
+  // The postings fit the writer's memory budget: written out once, as one segment.
   auto segments = db->Prepare("SELECT count(DISTINCT segid) FROM embedding_fulltext_search_idx");
   ASSERT_TRUE(segments.ok());
   bool has_row = false;
