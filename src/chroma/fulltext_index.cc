@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "formats/fts5/segment_writer.h"
 #include "formats/fts5/varint.h"
@@ -48,7 +50,7 @@ Result<std::string> OneText(Db& db, std::string_view sql) {
 
 }  // namespace
 
-Result<std::unique_ptr<FulltextIndexWriter>> FulltextIndexWriter::Start(Db* db, size_t memory_budget) {
+Result<std::unique_ptr<FulltextIndexWriter>> FulltextIndexWriter::Start(Db* db, size_t memory_budget, size_t threads) {
   CM_ASSIGN_OR_RETURN(std::string declared,
                       OneText(*db, "SELECT sql FROM sqlite_master WHERE name = 'embedding_fulltext_search'"));
   if (declared != kDeclaration) {
@@ -63,12 +65,17 @@ Result<std::unique_ptr<FulltextIndexWriter>> FulltextIndexWriter::Start(Db* db, 
   }
   std::unique_ptr<FulltextIndexWriter> w(new FulltextIndexWriter(db, memory_budget));
   std::memcpy(w->cookie_, structure.data(), 4);
-  CM_ASSIGN_OR_RETURN(w->tokenizer_, fts5::SqliteTokenizer::Create(db->handle(), "trigram"));
+  if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  for (size_t i = 0; i < threads; ++i) {
+    auto g = std::make_unique<Gatherer>();
+    CM_ASSIGN_OR_RETURN(g->tokenizer, fts5::SqliteTokenizer::Create(db->handle(), "trigram"));
+    w->idle_gatherers_.push_back(std::move(g));
+  }
   CM_ASSIGN_OR_RETURN(w->content_, db->Prepare("INSERT INTO embedding_fulltext_search_content (id, c0) VALUES (?, ?)"));
   CM_ASSIGN_OR_RETURN(w->docsize_, db->Prepare("INSERT INTO embedding_fulltext_search_docsize (id, sz) VALUES (?, ?)"));
   CM_ASSIGN_OR_RETURN(w->data_, db->Prepare("INSERT OR REPLACE INTO embedding_fulltext_search_data (id, block) VALUES (?, ?)"));
   CM_ASSIGN_OR_RETURN(w->idx_, db->Prepare("INSERT INTO embedding_fulltext_search_idx (segid, term, pgno) VALUES (?, ?, ?)"));
-  w->gather_ = std::make_unique<WorkQueue<Batch>>(1, kMaxQueuedBytes, [p = w.get()](Batch& b) { return p->Gather(b); });
+  w->gather_ = std::make_unique<WorkQueue<Batch>>(threads, kMaxQueuedBytes, [p = w.get()](Batch& b) { return p->Gather(b); });
   return w;
 }
 
@@ -76,9 +83,10 @@ Status FulltextIndexWriter::Add(int64_t rowid, std::string_view document) {
   CM_RETURN_IF_ERROR(content_.BindInt(1, rowid));
   CM_RETURN_IF_ERROR(content_.BindText(2, document));
   CM_RETURN_IF_ERROR(content_.Run());
-  open_.push_back({rowid, std::string(document)});
+  open_.docs.push_back({rowid, std::string(document)});
   open_bytes_ += document.size() + sizeof(Document);
   text_bytes_ += document.size();
+  ++rows_;
   if (open_bytes_ < kBatchBytes) return Status::Ok();
   CM_RETURN_IF_ERROR(Submit());
   if (text_bytes_ * kPostingBytesPerTextByte > budget_) return WriteGathered();
@@ -86,43 +94,64 @@ Status FulltextIndexWriter::Add(int64_t rowid, std::string_view document) {
 }
 
 Status FulltextIndexWriter::Submit() {
-  if (open_.empty()) return Status::Ok();
+  if (open_.docs.empty()) return Status::Ok();
   const size_t bytes = open_bytes_;
   open_bytes_ = 0;
-  return gather_->Submit(std::exchange(open_, {}), bytes);
+  Batch next{open_.index + 1, {}};
+  return gather_->Submit(std::exchange(open_, std::move(next)), bytes);
 }
 
 Status FulltextIndexWriter::Gather(Batch& batch) {
-  for (const Document& d : batch) {
-    postings_.BeginDocument(d.rowid);
-    Status s = tokenizer_->Tokenize(
-        d.text, [&](std::span<const uint8_t> token, bool colocated) { return postings_.AddToken(token, colocated); });
-    if (!s.ok()) return s.WithContext(fmt::format("the full-text index of row {}", d.rowid));
-    const uint32_t size = postings_.EndDocument();
-    sizes_.emplace_back(d.rowid, size);
-    ++rows_;
-    tokens_ += size;
+  std::unique_ptr<Gatherer> g;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    g = std::move(idle_gatherers_.back());
+    idle_gatherers_.pop_back();
   }
-  return Status::Ok();
+  Status s;
+  for (const Document& d : batch.docs) {
+    g->builder.BeginDocument(d.rowid);
+    s = g->tokenizer->Tokenize(
+        d.text, [&](std::span<const uint8_t> token, bool colocated) { return g->builder.AddToken(token, colocated); });
+    if (!s.ok()) {
+      s = s.WithContext(fmt::format("the full-text index of row {}", d.rowid));
+      break;
+    }
+    g->builder.EndDocument();
+  }
+  fts5::PostingsRun run = g->builder.Finish();
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_gatherers_.push_back(std::move(g));
+  if (s.ok()) runs_.emplace_back(batch.index, std::move(run));
+  return s;
 }
 
 Status FulltextIndexWriter::WriteGathered() {
   CM_RETURN_IF_ERROR(Submit());
   CM_RETURN_IF_ERROR(gather_->Drain());
-  for (const auto& [rowid, size] : sizes_) {
-    uint8_t sz[fts5::kMaxVarintBytes];
-    CM_RETURN_IF_ERROR(docsize_.BindInt(1, rowid));
-    CM_RETURN_IF_ERROR(docsize_.BindBlob(2, sz, fts5::PutVarint(sz, size)));
-    CM_RETURN_IF_ERROR(docsize_.Run());
-  }
-  sizes_.clear();
+  // The gathering threads are idle: their runs are this thread's now.
+  std::sort(runs_.begin(), runs_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<fts5::PostingsRun> runs;
+  runs.reserve(runs_.size());
+  for (auto& [index, run] : runs_) runs.push_back(std::move(run));
+  runs_.clear();
+  open_.index = 0;
   text_bytes_ = 0;
-  if (postings_.empty()) return Status::Ok();
+  for (const fts5::PostingsRun& run : runs) {
+    tokens_ += run.tokens;
+    for (const auto& [rowid, size] : run.sizes) {
+      uint8_t sz[fts5::kMaxVarintBytes];
+      CM_RETURN_IF_ERROR(docsize_.BindInt(1, rowid));
+      CM_RETURN_IF_ERROR(docsize_.BindBlob(2, sz, fts5::PutVarint(sz, size)));
+      CM_RETURN_IF_ERROR(docsize_.Run());
+    }
+  }
+  if (runs.empty()) return Status::Ok();
   const int id = static_cast<int>(segments_.size()) + 1;
   if (id > 2000) return Status::Internal("the full-text index would need more than 2,000 segments (FTS5_MAX_SEGMENT)");
   SegmentRows rows(&data_, &idx_);
   fts5::Fts5SegmentWriter writer(id, fts5::kDefaultPageSize, &rows);
-  CM_RETURN_IF_ERROR(postings_.WriteSegment(writer));
+  CM_RETURN_IF_ERROR(fts5::WriteSegment(runs, writer));
   CM_ASSIGN_OR_RETURN(int64_t last, writer.Finish());
   if (last > 0) segments_.push_back({id, last});
   return Status::Ok();

@@ -1,7 +1,7 @@
 // FulltextIndexWriter: fills Chroma's full-text table, embedding_fulltext_search (FTS5,
 // tokenize='trigram', one column), by writing its shadow tables directly instead of inserting
 // through FTS5: the content and docsize rows as FTS5 would, the postings gathered by
-// fts5::TermPostings with SQLite's own trigram tokenizer and laid out by
+// fts5::RunBuilder with SQLite's own trigram tokenizer, merged and laid out by
 // fts5::Fts5SegmentWriter, then the averages and structure records. Chroma reads and updates
 // the result as its own: the same rows an FTS5 flush of the same documents gives (unit tests
 // compare them byte for byte), checked by FTS5's integrity-check.
@@ -9,12 +9,13 @@
 // Why: FTS5 builds a trigram index at ~240 ns per character, 4-5 s of a 20,000-document
 // migration with RAG-size documents; this way takes a fraction (docs/performance.md, note 14).
 //
-// Threads: the caller's thread inserts each content row and hands the document to a gathering
-// thread (tokens and postings, through a WorkQueue bounded at kMaxQueuedBytes), so that the
-// postings are gathered while the caller writes the other rows. Everything that touches the
-// database stays on the caller's thread: at Finish (or when the postings outgrow
-// `memory_budget`, by an estimate from the text) it waits for the gathering thread, then writes the %_docsize rows, the
-// segment and the records.
+// Threads: the caller's thread inserts each content row and hands the documents, in batches of
+// kBatchBytes, to gathering threads (tokens and postings, one run per batch, through a WorkQueue
+// bounded at kMaxQueuedBytes), so that the postings are gathered while the caller writes the
+// other rows, on as many cores as are free. Everything that touches the database stays on the
+// caller's thread: at Finish (or when the postings outgrow `memory_budget`, by an estimate from
+// the text) it waits for the gathering threads, then writes the %_docsize rows, the segment and
+// the records.
 //
 // For a table that is empty when Start runs, on one connection used by one thread at a time.
 // Documents come in increasing rowid order. Finish may be called again after more documents (it
@@ -24,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <string_view>
@@ -33,7 +35,7 @@
 #include "core/status.h"
 #include "core/work_queue.h"
 #include "formats/fts5/sqlite_tokenizer.h"
-#include "formats/fts5/term_postings.h"
+#include "formats/fts5/postings_runs.h"
 
 namespace cm {
 
@@ -41,7 +43,9 @@ class FulltextIndexWriter {
  public:
   static constexpr size_t kDefaultMemoryBudget = size_t{64} << 20;
   static constexpr size_t kMaxQueuedBytes = size_t{4} << 20;  // documents waiting to be gathered
-  static Result<std::unique_ptr<FulltextIndexWriter>> Start(Db* db, size_t memory_budget = kDefaultMemoryBudget);
+  // threads: gathering threads (0: the cores, at most 4).
+  static Result<std::unique_ptr<FulltextIndexWriter>> Start(Db* db, size_t memory_budget = kDefaultMemoryBudget,
+                                                            size_t threads = 0);
 
   Status Add(int64_t rowid, std::string_view document);
   Status Finish();
@@ -56,13 +60,20 @@ class FulltextIndexWriter {
     int64_t rowid;
     std::string text;
   };
-  using Batch = std::vector<Document>;
-  static constexpr size_t kBatchBytes = size_t{64} << 10;
+  struct Batch {
+    size_t index;  // in the current segment
+    std::vector<Document> docs;
+  };
+  struct Gatherer {  // one per gathering thread at a time
+    std::unique_ptr<fts5::SqliteTokenizer> tokenizer;
+    fts5::RunBuilder builder;
+  };
+  static constexpr size_t kBatchBytes = size_t{256} << 10;
 
   explicit FulltextIndexWriter(Db* db, size_t budget) : db_(db), budget_(budget) {}
   Status Submit();
-  Status Gather(Batch& batch);  // on the gathering thread
-  // Waits for the gathering thread, then writes what it gathered: %_docsize rows, a segment.
+  Status Gather(Batch& batch);  // on a gathering thread
+  // Waits for the gathering threads, then writes what they gathered: %_docsize rows, a segment.
   Status WriteGathered();
 
   Db* db_;
@@ -73,16 +84,16 @@ class FulltextIndexWriter {
   Batch open_;
   size_t open_bytes_ = 0;
   // The documents' bytes since the last segment. The caller decides when to write one from it,
-  // so that the segments do not depend on how far the gathering thread has got: the postings
+  // so that the segments do not depend on how far the gathering threads have got: the postings
   // take about 2.5 bytes per token, and a token per byte of text at most (ASCII).
   size_t text_bytes_ = 0;
   static constexpr size_t kPostingBytesPerTextByte = 3;
-  // The gathering thread's, read by the caller's only after gather_->Drain():
-  std::unique_ptr<fts5::SqliteTokenizer> tokenizer_;
-  fts5::TermPostings postings_;
-  std::vector<std::pair<int64_t, uint32_t>> sizes_;  // (rowid, tokens) for %_docsize
   uint64_t rows_ = 0, tokens_ = 0;
-  std::unique_ptr<WorkQueue<Batch>> gather_;  // last: its thread uses the above
+
+  std::mutex mu_;  // guards the two below, which the gathering threads share
+  std::vector<std::unique_ptr<Gatherer>> idle_gatherers_;
+  std::vector<std::pair<size_t, fts5::PostingsRun>> runs_;  // (batch index, run), in any order
+  std::unique_ptr<WorkQueue<Batch>> gather_;  // last: its threads use the above
 };
 
 }  // namespace cm

@@ -187,8 +187,8 @@ TEST(FulltextIndexWriter, SeveralSegmentsReadAsOneIndex) {
   Docs docs = Mixed(3000, 600, 3);
   Db want = ByFts5("fts-multi-ref", docs);
   size_t segments = 0;
-  Db got = Native("fts-multi-native", docs, size_t{256} << 10, &segments);
-  EXPECT_GT(segments, 5u);
+  Db got = Native("fts-multi-native", docs, size_t{256} << 10, &segments);  // a segment per batch
+  EXPECT_GT(segments, 2u);
   ExpectIntegrity(got);
   for (const std::string& q : Queries()) EXPECT_EQ(Match(got, q), Match(want, q)) << q;
 }

@@ -1,10 +1,12 @@
-#include "formats/fts5/term_postings.h"
+#include "formats/fts5/postings_runs.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
+#include <functional>
+#include <queue>
+#include <tuple>
 
 #include "formats/fts5/varint.h"
 
@@ -20,47 +22,58 @@ uint64_t LoadBigEndian(const uint8_t* p) {
 // Multiplicative hashing, taking the product's top bits: each depends on every bit below it,
 // and a short term's bytes are all in hi's top bits (the low bits of a product of them would
 // be zero, the very collapse FTS5's own hash suffers).
-size_t SlotOf(uint64_t hi, uint64_t lo, size_t mask) {
-  const uint64_t h = (hi ^ (lo * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull;
-  return static_cast<size_t>(h >> (64 - std::popcount(mask)));
+size_t SlotOf(const TermKey& k, int shift) {
+  const uint64_t h = (k.hi ^ (k.lo * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull;
+  return static_cast<size_t>(h >> shift);
+}
+
+// '0' (FTS5's main index) then the term's bytes.
+std::vector<uint8_t> IndexTerm(const TermKey& k) {
+  uint8_t bytes[16];
+  const uint64_t hi = __builtin_bswap64(k.hi), lo = __builtin_bswap64(k.lo);
+  std::memcpy(bytes, &hi, 8);
+  std::memcpy(bytes + 8, &lo, 8);
+  std::vector<uint8_t> term;
+  term.reserve(1 + RunBuilder::kMaxTermBytes);
+  term.push_back('0');
+  term.insert(term.end(), bytes, bytes + (k.lo & 0xff));
+  return term;
 }
 
 }  // namespace
 
-TermPostings::TermPostings(size_t chunk_tokens) : chunk_tokens_(chunk_tokens) {
+RunBuilder::RunBuilder() {
   table_.resize(size_t{1} << 14);
   mask_ = table_.size() - 1;
+  shift_ = 64 - 14;
 }
 
-void TermPostings::BeginDocument(int64_t rowid) {
+void RunBuilder::BeginDocument(int64_t rowid) {
   doc_rowids_.push_back(rowid);
-  position_ = 0;
   tokens_ = 0;
 }
 
-Status TermPostings::AddToken(std::span<const uint8_t> token, bool colocated) {
+Status RunBuilder::AddToken(std::span<const uint8_t> token, bool colocated) {
   if (token.size() > kMaxTermBytes) {
     return Status::Internal(fmt::format("the full-text tokenizer made a token of {} bytes (at most {} expected)",
                                         token.size(), kMaxTermBytes));
   }
   uint8_t padded[16] = {};
   for (size_t i = 0; i < token.size(); ++i) padded[i] = token[i];  // (a call to memcpy costs more)
-  const Key key{LoadBigEndian(padded), LoadBigEndian(padded + 8) | token.size()};
+  const TermKey key{LoadBigEndian(padded), LoadBigEndian(padded + 8) | token.size()};
   // As FTS5 counts them: a colocated token shares the previous position, unless it is the first.
   if (!colocated || tokens_ == 0) ++tokens_;
-  const uint32_t position = tokens_ - 1;
-  entries_.push_back({IdOf(key), static_cast<uint32_t>(doc_rowids_.size() - 1), position});
+  entries_.push_back({IdOf(key), static_cast<uint32_t>(doc_rowids_.size() - 1), tokens_ - 1});
   return Status::Ok();
 }
 
-uint32_t TermPostings::EndDocument() {
-  const uint32_t n = tokens_;
-  if (entries_.size() >= chunk_tokens_) EncodeRun();
-  return n;
+void RunBuilder::EndDocument() {
+  sizes_.emplace_back(doc_rowids_.back(), tokens_);
+  run_tokens_ += tokens_;
 }
 
-uint32_t TermPostings::IdOf(const Key& key) {
-  size_t slot = SlotOf(key.hi, key.lo, mask_);
+uint32_t RunBuilder::IdOf(const TermKey& key) {
+  size_t slot = SlotOf(key, shift_);
   while (true) {
     Slot& s = table_[slot];
     if (s.id_plus_one == 0) break;
@@ -74,27 +87,25 @@ uint32_t TermPostings::IdOf(const Key& key) {
   return id;
 }
 
-void TermPostings::Grow() {
+void RunBuilder::Grow() {
   std::vector<Slot> old(table_.size() * 2);
   old.swap(table_);
   mask_ = table_.size() - 1;
+  --shift_;
   for (const Slot& s : old) {
     if (s.id_plus_one == 0) continue;
-    size_t slot = SlotOf(s.key.hi, s.key.lo, mask_);
+    size_t slot = SlotOf(s.key, shift_);
     while (table_[slot].id_plus_one != 0) slot = (slot + 1) & mask_;
     table_[slot] = s;
   }
 }
 
-size_t TermPostings::held_bytes() const {
-  return run_bytes_ + entries_.size() * sizeof(Entry);
-}
-
-void TermPostings::EncodeRun() {
-  if (entries_.empty()) {
-    doc_rowids_.clear();
-    return;
-  }
+PostingsRun RunBuilder::Finish() {
+  PostingsRun run;
+  run.sizes = std::move(sizes_);
+  run.tokens = run_tokens_;
+  sizes_.clear();
+  run_tokens_ = 0;
   // Group the entries by term, terms in key order, each term's entries in the order they came
   // (document, then position): a counting sort.
   counts_.resize(keys_.size(), 0);
@@ -119,12 +130,11 @@ void TermPostings::EncodeRun() {
   // rowid and size 14 more), then copied to the run's exact size.
   encoded_.resize(entries_.size() * 19);
   uint8_t* out = encoded_.data();
-  Run run;
-  run.ids = std::move(present);
-  run.ends.reserve(run.ids.size());
-  run.last_rowids.reserve(run.ids.size());
+  run.keys.reserve(present.size());
+  run.ends.reserve(present.size());
+  run.last_rowids.reserve(present.size());
   size_t begin = 0;
-  for (size_t i = 0; i < run.ids.size(); ++i) {
+  for (size_t i = 0; i < present.size(); ++i) {
     int64_t prev_rowid = 0;
     size_t k = begin;
     while (k < ends[i]) {
@@ -151,76 +161,58 @@ void TermPostings::EncodeRun() {
       prev_rowid = rowid;
       k = group;
     }
+    run.keys.push_back(keys_[present[i]]);
     run.ends.push_back(static_cast<size_t>(out - encoded_.data()));
     run.last_rowids.push_back(prev_rowid);
     begin = ends[i];
   }
   run.bytes.assign(encoded_.data(), out);
-  run_bytes_ += run.bytes.size() + run.ids.size() * (sizeof(uint32_t) + sizeof(size_t) + sizeof(int64_t));
-  runs_.push_back(std::move(run));
   entries_.clear();
-  doc_rowids_.clear();  // runs end between documents
+  doc_rowids_.clear();
+  return run;
 }
 
-std::vector<uint8_t> TermPostings::TermBytes(uint32_t id) const {
-  const Key& k = keys_[id];
-  uint8_t bytes[16];
-  const uint64_t hi = __builtin_bswap64(k.hi), lo = __builtin_bswap64(k.lo);
-  std::memcpy(bytes, &hi, 8);
-  std::memcpy(bytes + 8, &lo, 8);
-  std::vector<uint8_t> term;
-  term.reserve(1 + kMaxTermBytes);
-  term.push_back('0');
-  term.insert(term.end(), bytes, bytes + (k.lo & 0xff));
-  return term;
-}
-
-Status TermPostings::WriteSegment(Fts5SegmentWriter& writer) {
-  EncodeRun();
-  // Every term of any run, in key order; each run holds a term at most once, in key order too.
-  std::vector<uint32_t> order;
-  {
-    std::vector<uint8_t> seen(keys_.size(), 0);
-    for (const Run& r : runs_) {
-      for (uint32_t id : r.ids) {
-        if (!seen[id]) {
-          seen[id] = 1;
-          order.push_back(id);
-        }
-      }
-    }
+Status WriteSegment(const std::vector<PostingsRun>& runs, Fts5SegmentWriter& writer) {
+  // A k-way merge by key; for one key, the runs in their order (ties go to the earlier run).
+  using Head = std::tuple<TermKey, size_t, size_t>;  // (key, run, index in run)
+  auto later = [](const Head& a, const Head& b) {
+    if (std::get<0>(b) < std::get<0>(a)) return true;
+    if (std::get<0>(a) < std::get<0>(b)) return false;
+    return std::get<1>(a) > std::get<1>(b);
+  };
+  std::priority_queue<Head, std::vector<Head>, decltype(later)> heads(later);
+  for (size_t r = 0; r < runs.size(); ++r) {
+    if (!runs[r].keys.empty()) heads.emplace(runs[r].keys[0], r, 0);
   }
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return keys_[a] < keys_[b]; });
-  std::vector<size_t> cursor(runs_.size(), 0);
-  for (uint32_t id : order) {
+  std::vector<uint8_t> merged;
+  while (!heads.empty()) {
+    const TermKey key = std::get<0>(heads.top());
     std::span<const uint8_t> doclist;
     int parts = 0;
     int64_t last_rowid = 0;
-    for (size_t r = 0; r < runs_.size(); ++r) {
-      const Run& run = runs_[r];
-      const size_t c = cursor[r];
-      if (c >= run.ids.size() || run.ids[c] != id) continue;
-      ++cursor[r];
+    while (!heads.empty() && std::get<0>(heads.top()) == key) {
+      const auto [k, r, c] = heads.top();
+      heads.pop();
+      const PostingsRun& run = runs[r];
+      if (c + 1 < run.keys.size()) heads.emplace(run.keys[c + 1], r, c + 1);
       const size_t begin = c == 0 ? 0 : run.ends[c - 1];
       std::span<const uint8_t> part(run.bytes.data() + begin, run.ends[c] - begin);
       if (parts == 0) {
         doclist = part;
       } else {
         // A later run continues the doclist: its first rowid becomes a delta.
-        if (parts == 1) merged_.assign(doclist.begin(), doclist.end());
+        if (parts == 1) merged.assign(doclist.begin(), doclist.end());
         uint64_t first = 0;
         const size_t n = GetVarint(part.data(), &first);
-        AppendVarint(merged_, first - static_cast<uint64_t>(last_rowid));
-        merged_.insert(merged_.end(), part.begin() + static_cast<long>(n), part.end());
-        doclist = merged_;
+        AppendVarint(merged, first - static_cast<uint64_t>(last_rowid));
+        merged.insert(merged.end(), part.begin() + static_cast<long>(n), part.end());
+        doclist = merged;
       }
       last_rowid = run.last_rowids[c];
       ++parts;
     }
-    CM_RETURN_IF_ERROR(writer.AddTerm(TermBytes(id), doclist));
+    CM_RETURN_IF_ERROR(writer.AddTerm(IndexTerm(key), doclist));
   }
-  runs_.clear();
-  run_bytes_ = 0;
   return Status::Ok();
 }
 

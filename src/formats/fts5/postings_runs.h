@@ -1,0 +1,91 @@
+// The postings of an FTS5 index with one column and detail=full (which rows hold each term, at
+// which token positions), gathered into runs and written as a segment term by term, in the order
+// FTS5 keeps terms.
+//
+// FTS5 gathers them in a hash table keyed by the term, whose hash function gives three-byte
+// terms (the trigram tokenizer's) few distinct values, so most of its time goes to walking
+// chains (docs/performance.md, note 14). Here:
+//  * RunBuilder (one per thread) packs a term of up to 15 bytes into a 128-bit key whose integer
+//    order is the terms' byte order (memcmp, then length); an open-addressing table gives each a
+//    dense id; each token appends (id, document, position) to a flat array. Finish groups the
+//    array by term (a counting sort, in key order) and encodes a PostingsRun: each term's
+//    doclist over the run's documents, as FTS5 holds it in memory.
+//  * WriteSegment merges runs of consecutive documents (each run's rows after the previous
+//    run's) term by term: each term's doclist is its runs' pieces one after the other.
+// Runs may be built on several threads at once, from consecutive batches of documents.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "formats/fts5/segment_writer.h"
+
+namespace cm::fts5 {
+
+struct TermKey {
+  uint64_t hi = 0, lo = 0;  // the bytes big-endian, zero-padded; the length in lo's low byte
+  bool operator==(const TermKey&) const = default;
+  bool operator<(const TermKey& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }
+};
+
+struct PostingsRun {
+  std::vector<TermKey> keys;        // in order
+  std::vector<size_t> ends;         // of each term's doclist in `bytes`
+  std::vector<int64_t> last_rowids;  // of each term's doclist
+  std::vector<uint8_t> bytes;
+  std::vector<std::pair<int64_t, uint32_t>> sizes;  // each document's (rowid, tokens), for %_docsize
+  uint64_t tokens = 0;
+  size_t memory() const {
+    return bytes.capacity() + keys.capacity() * (sizeof(TermKey) + sizeof(size_t) + sizeof(int64_t)) +
+           sizes.capacity() * sizeof(sizes[0]);
+  }
+};
+
+class RunBuilder {
+ public:
+  static constexpr size_t kMaxTermBytes = 15;
+
+  RunBuilder();
+  // Documents come in increasing rowid order, each one's tokens between Begin and End.
+  void BeginDocument(int64_t rowid);
+  // `colocated` (FTS5_TOKEN_COLOCATED): at the previous token's position. Tokens over
+  // kMaxTermBytes are refused (the trigram tokenizer makes at most 12 bytes).
+  Status AddToken(std::span<const uint8_t> token, bool colocated);
+  void EndDocument();
+  // The run of the documents since the last Finish.
+  PostingsRun Finish();
+
+ private:
+  struct Slot {
+    TermKey key;
+    uint32_t id_plus_one = 0;  // 0: empty
+  };
+  struct Entry {
+    uint32_t id, doc, position;
+  };
+  uint32_t IdOf(const TermKey& key);
+  void Grow();
+
+  std::vector<Slot> table_;
+  size_t mask_ = 0;
+  int shift_ = 0;
+  std::vector<TermKey> keys_;  // by id
+  std::vector<Entry> entries_;
+  std::vector<int64_t> doc_rowids_;
+  std::vector<std::pair<int64_t, uint32_t>> sizes_;
+  uint32_t tokens_ = 0;  // the current document's
+  uint64_t run_tokens_ = 0;
+  // Finish's scratch, kept between runs.
+  std::vector<uint32_t> counts_;
+  std::vector<Entry> grouped_;
+  std::vector<uint8_t> encoded_, positions_;
+};
+
+// Writes the terms of `runs` (consecutive: each run's rowids above the previous run's) into
+// `writer`, each term with its whole doclist. The runs are left as they were.
+Status WriteSegment(const std::vector<PostingsRun>& runs, Fts5SegmentWriter& writer);
+
+}  // namespace cm::fts5
