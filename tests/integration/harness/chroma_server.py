@@ -80,6 +80,9 @@ class ChromaServer:
         return self.request('POST', f'{self.db(**kw)}/collections/{cid}/add',
                             {'ids': ids, 'embeddings': embeddings, 'documents': documents, 'metadatas': metadatas})
 
+    def delete(self, cid, ids, **kw):
+        return self.request('POST', f'{self.db(**kw)}/collections/{cid}/delete', {'ids': ids})
+
     def where_document(self, cid, contains, **kw):
         r = self.request('POST', f'{self.db(**kw)}/collections/{cid}/get',
                          {'where_document': {'$contains': contains}, 'include': []})

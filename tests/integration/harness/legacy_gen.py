@@ -98,3 +98,31 @@ def recall_dataset(seed=2, n=3000, dim=48):
             rows.append({'collection_uuid': cu, 'uuid': u(rng), 'embedding': v, 'document': f'{space} {i}',
                          'id': f'{space}-{i}', 'metadata': json.dumps({'cluster': i % 30})})
     return collections, rows
+
+
+def long_documents_dataset(seed=7):
+    """Two collections whose documents are RAG-size chunks (1,500 to 6,000 characters of lower-case
+    words, some not ASCII, "the" one word in ten): the full-text index then has doclists over
+    many pages, with doclist indexes, and position lists split across pages. Each record with index divisible by 37 also
+    holds a word of its own ("marker<i>"); an empty document and documents shorter than a trigram
+    are among them."""
+    rng = random.Random(seed)
+    vocabulary = [''.join(rng.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(rng.randint(2, 9)))
+                  for _ in range(400)] + ['naïve', 'émigré', '日本語の', 'straße', 'ünïcödé']
+    collections, rows = [], []
+    for name, n in (('chapters-a', 500), ('chapters-b', 300)):
+        cu = u(rng)
+        collections.append({'uuid': cu, 'name': name, 'metadata': json.dumps({'hnsw:space': 'cosine'})})
+        for i, v in enumerate(clustered(rng, n, 24, clusters=8, spread=0.1)):
+            # "the" as one word in ten: its trigrams' doclists span many pages.
+            words = [rng.choice(vocabulary) if rng.random() < 0.9 else 'the' for _ in range(rng.randint(250, 1000))]
+            if i % 37 == 0:
+                words.insert(rng.randrange(len(words)), f'marker{name[-1]}{i}')
+            doc = ' '.join(words)[:rng.randint(1500, 6000)]
+            if i == 5:
+                doc = ''
+            elif i == 6:
+                doc = 'ab'
+            rows.append({'collection_uuid': cu, 'uuid': u(rng), 'embedding': v, 'document': doc,
+                         'id': f'{name}-{i}', 'metadata': json.dumps({'i': i})})
+    return collections, rows
