@@ -80,6 +80,11 @@ Result<std::unique_ptr<FulltextIndexWriter>> FulltextIndexWriter::Start(Db* db, 
 }
 
 Status FulltextIndexWriter::Add(int64_t rowid, std::string_view document) {
+  if (rowid <= last_rowid_) {
+    return Status::Internal(fmt::format("full-text row {} added after row {}: rows must come in increasing order",
+                                        rowid, last_rowid_));
+  }
+  last_rowid_ = rowid;
   CM_RETURN_IF_ERROR(content_.BindInt(1, rowid));
   CM_RETURN_IF_ERROR(content_.BindText(2, document));
   CM_RETURN_IF_ERROR(content_.Run());

@@ -89,6 +89,7 @@ class FulltextIndexWriter {
   size_t text_bytes_ = 0;
   static constexpr size_t kPostingBytesPerTextByte = 3;
   uint64_t rows_ = 0, tokens_ = 0;
+  int64_t last_rowid_ = 0;  // FTS5 rowids of Chroma's table are embeddings.id, from 1
 
   std::mutex mu_;  // guards the two below, which the gathering threads share
   std::vector<std::unique_ptr<Gatherer>> idle_gatherers_;

@@ -168,9 +168,10 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
     // million × 384); spread over the cores, plus ~15 µs per record of reading and SQLite. Into a
     // server, Chroma's ingest sets the pace (the tool reaches 0.9–1.0 of it): ~0.47 ms per
     // record plus 0.17 µs per dimension. Those fits had documents of ~58 bytes; each byte beyond
-    // costs the trigram full-text index ~0.25 µs on one thread, before the graph can start
-    // (SQLite's FTS5; into a server, Chroma's ~0.77 µs): 20,000 × 1536 with ~1,080-byte
-    // documents at 9968b0a, 6.28 s building against 1.24 s, Chroma's ingest 28.92 s against 13.28 s.
+    // costs the trigram full-text index ~0.07 µs (the native FTS5 writer, chroma/fulltext_index.h,
+    // its tokens gathered beside the rows; into a server, Chroma's own FTS5 ~0.77 µs): 20,000 ×
+    // 1536 with ~1,080-byte documents at 990cdda, 2.67 s building against 1.24 s, Chroma's ingest
+    // 28.92 s against 13.28 s (9968b0a).
     const double n = static_cast<double>(cp.would_migrate), d = static_cast<double>(dim);
     const double extra_text = std::max(0.0, static_cast<double>(cp.bytes_documents) - 58.0 * n);
     const double cache_bytes = 32.0 * (1 << 20);  // the cache size the fit assumes (a VM misreports the real one)
@@ -178,7 +179,7 @@ Result<PlanReport> PlanMigration(Source& source, const std::string& destination,
     plan.estimated_seconds +=
         to_server ? n * (4.7e-4 + 1.65e-7 * d) + 7.7e-7 * extra_text
                   : n * ((3.1e-6 + 2.4e-9 * d) * std::log2(std::max(n, 2.0)) * (1 + 0.036 * over_cache) / cores + 1.5e-5) +
-                        2.5e-7 * extra_text;
+                        7e-8 * extra_text;
   }
   std::map<std::string, uint64_t> per_key;
   for (const auto& cp : plan.collections) per_key[cp.key] = cp.records;

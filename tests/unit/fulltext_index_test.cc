@@ -127,7 +127,8 @@ Docs Mixed(size_t n, size_t chars, uint32_t seed) {
   docs.emplace_back(rowid + 1, "");    // no token
   docs.emplace_back(rowid + 2, "ab");  // shorter than a trigram
   docs.emplace_back(rowid + 200, "large rowid deltas: " + Words(rng, 100));
-  docs.emplace_back(int64_t{1} << 40, "a rowid of nine varint bytes? no: six; " + Words(rng, 50));
+  docs.emplace_back(int64_t{1} << 40, "a rowid whose varint takes six bytes; " + Words(rng, 50));
+  docs.emplace_back((int64_t{1} << 57) + 3, "and one of nine bytes; " + Words(rng, 50));
   return docs;
 }
 
@@ -217,6 +218,16 @@ TEST(FulltextIndexWriter, Fts5UpdatesItAsItsOwn) {
     EXPECT_EQ(Match(got, "\"replaced\""), Match(want, "\"replaced\""));
     EXPECT_FALSE(Match(got, "\"newcomer\"").empty());
   }
+}
+
+TEST(FulltextIndexWriter, RefusesRowsOutOfOrder) {
+  Db db = FreshDb("fts-order");
+  auto w = FulltextIndexWriter::Start(&db);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->Add(5, "five").ok());
+  Status s = (*w)->Add(5, "five again");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find("row 5 added after row 5"), std::string::npos) << s.ToString();
 }
 
 TEST(FulltextIndexWriter, RefusesATableThatIsNotEmpty) {
