@@ -171,17 +171,23 @@ Status FulltextIndexWriter::Finish() {
   CM_RETURN_IF_ERROR(data_.BindInt(1, kAveragesRowid));
   CM_RETURN_IF_ERROR(data_.BindBlob(2, averages.data(), averages.size()));
   CM_RETURN_IF_ERROR(data_.Run());
-  // The structure: every segment on level 0, oldest first, as FTS5's flushes leave them before
-  // a merge; the write counter is the leaves written, as FTS5 counts them.
+  // The structure: the segments oldest first, on level 0 as FTS5's own flushes leave them, or,
+  // from kCrisisSegments on, all on level 1 above an empty level 0: FTS5 merges a level 0 of
+  // that many segments all at once at the next write (its crisis merge, crisismerge=16), which
+  // would be Chroma's first add after the migration; a level above is merged a little at each
+  // write (automerge). The write counter is the leaves written, as FTS5 counts them.
   std::vector<uint8_t> s(cookie_, cookie_ + 4);
   uint64_t leaves = 0;
   for (const Segment& seg : segments_) leaves += static_cast<uint64_t>(seg.last_page);
-  fts5::AppendVarint(s, segments_.empty() ? 0 : 1);  // levels
+  const size_t levels = segments_.empty() ? 0 : segments_.size() < kCrisisSegments ? 1 : 2;
+  fts5::AppendVarint(s, levels);
   fts5::AppendVarint(s, segments_.size());
   fts5::AppendVarint(s, leaves);
-  if (!segments_.empty()) {
+  for (size_t level = 0; level < levels; ++level) {
+    const bool here = level + 1 == levels;
     fts5::AppendVarint(s, 0);  // no merge under way
-    fts5::AppendVarint(s, segments_.size());
+    fts5::AppendVarint(s, here ? segments_.size() : 0);
+    if (!here) continue;
     for (const Segment& seg : segments_) {
       fts5::AppendVarint(s, static_cast<uint64_t>(seg.id));
       fts5::AppendVarint(s, 1);  // first leaf

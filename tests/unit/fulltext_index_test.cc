@@ -194,6 +194,33 @@ TEST(FulltextIndexWriter, SeveralSegmentsReadAsOneIndex) {
   for (const std::string& q : Queries()) EXPECT_EQ(Match(got, q), Match(want, q)) << q;
 }
 
+int64_t Count(Db& db, const std::string& sql) {
+  auto q = db.Prepare(sql);
+  EXPECT_TRUE(q.ok()) << sql;
+  bool row = false;
+  EXPECT_TRUE(q->Step(&row).ok() && row) << sql;
+  return q->ColumnInt(0);
+}
+
+// So many segments that FTS5 would merge a level 0 of them all at once at the next write (its
+// crisis merge): they go on level 1, and the next write leaves them (its automerge works on
+// them a little at a time), with every query still answered as by FTS5's own index.
+TEST(FulltextIndexWriter, ManySegmentsAreNotMergedAllAtOnceByTheNextWrite) {
+  Docs docs = Mixed(16000, 700, 6);  // ~5.6 MB: ~22 batches of 256 KiB
+  Db want = ByFts5("fts-crisis-ref", docs);
+  size_t segments = 0;
+  Db got = Native("fts-crisis-native", docs, 1, &segments);  // a segment per batch
+  ASSERT_GE(segments, FulltextIndexWriter::kCrisisSegments);
+  ExpectIntegrity(got);
+  for (Db* db : {&want, &got}) {
+    ASSERT_TRUE(db->Exec("INSERT INTO embedding_fulltext_search (rowid, string_value) VALUES (99999997, 'the quick newcomer')").ok());
+  }
+  EXPECT_GE(Count(got, "SELECT count(DISTINCT segid) FROM embedding_fulltext_search_idx"), static_cast<int64_t>(segments));
+  ExpectIntegrity(got);
+  for (const std::string& q : Queries()) EXPECT_EQ(Match(got, q), Match(want, q)) << q;
+  EXPECT_EQ(Match(got, "\"newcomer\""), std::vector<int64_t>{99999997});
+}
+
 // After the migration Chroma inserts, deletes and replaces rows through FTS5: the native index
 // must take that as FTS5's own does, and end the same for every query.
 TEST(FulltextIndexWriter, Fts5UpdatesItAsItsOwn) {
