@@ -171,15 +171,16 @@ Status FulltextIndexWriter::Finish() {
   CM_RETURN_IF_ERROR(data_.BindInt(1, kAveragesRowid));
   CM_RETURN_IF_ERROR(data_.BindBlob(2, averages.data(), averages.size()));
   CM_RETURN_IF_ERROR(data_.Run());
-  // The structure: the segments oldest first, on level 0 as FTS5's own flushes leave them, or,
-  // from kCrisisSegments on, all on level 1 above an empty level 0: FTS5 merges a level 0 of
-  // that many segments all at once at the next write (its crisis merge, crisismerge=16), which
-  // would be Chroma's first add after the migration; a level above is merged a little at each
-  // write (automerge). The write counter is the leaves written, as FTS5 counts them.
+  // The structure: the segments oldest first, all on level 1 above an empty level 0, as FTS5's
+  // 'optimize' leaves an index (its segment on a level above those it merged). On level 0 they
+  // would be merged with the small segments Chroma's later writes flush there: all at once when
+  // the level reaches 16 segments (crisismerge), however large they are, inside some later add.
+  // On level 1 FTS5 merges them a little at each write (automerge). The write counter is the
+  // leaves written, as FTS5 counts them.
   std::vector<uint8_t> s(cookie_, cookie_ + 4);
   uint64_t leaves = 0;
   for (const Segment& seg : segments_) leaves += static_cast<uint64_t>(seg.last_page);
-  const size_t levels = segments_.empty() ? 0 : segments_.size() < kCrisisSegments ? 1 : 2;
+  const size_t levels = segments_.empty() ? 0 : 2;
   fts5::AppendVarint(s, levels);
   fts5::AppendVarint(s, segments_.size());
   fts5::AppendVarint(s, leaves);

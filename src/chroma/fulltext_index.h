@@ -43,7 +43,6 @@ class FulltextIndexWriter {
  public:
   static constexpr size_t kDefaultMemoryBudget = size_t{64} << 20;
   static constexpr size_t kMaxQueuedBytes = size_t{4} << 20;  // documents waiting to be gathered
-  static constexpr size_t kCrisisSegments = 16;  // FTS5's default crisismerge
   // threads: gathering threads (0: the cores, at most 4).
   static Result<std::unique_ptr<FulltextIndexWriter>> Start(Db* db, size_t memory_budget = kDefaultMemoryBudget,
                                                             size_t threads = 0);
