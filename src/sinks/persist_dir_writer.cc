@@ -52,11 +52,12 @@ Status PersistDirWriter::Init() {
   CM_RETURN_IF_ERROR(MakeDir(staging_));
   CM_ASSIGN_OR_RETURN(db_, Db::Open(staging_ + "/chroma.sqlite3", Db::Mode::kReadWriteCreate));
   // The staging database is discarded on any failure, so it needs no journal until the end.
-  // Its page cache: 64 MiB. 128 MiB was no faster at 100k × 384 (reused or built graph) nor at
-  // 20,000 × 1536 (short or ~1,080-character documents), and took 40-100 MB more at its peak;
-  // 32 MiB was no slower there either, but the value indexes' sort of a million records has
-  // not been measured with it.
-  CM_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-65536;"));
+  // Its page cache: 32 MiB. 128 MiB (until 990cdda) and 64 MiB were no faster at 100k × 384
+  // (built or reused graph) or 20,000 × 1536 (short or ~1,080-character documents), and took
+  // 40-100 and 30 MB more at the peak: with long documents and a reused graph 64 MiB came to
+  // 0.97 of the memory budget (bench at d2f12b4). SQLite's sorter, which builds the value
+  // indexes, sorts in runs of the cache's size: a million records' indexes sort in more runs.
+  CM_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32768;"));
   CM_RETURN_IF_ERROR(ApplyChromaSchema(db_, options_.schema_release));
   CM_RETURN_IF_ERROR(db_.Exec(
       "INSERT OR REPLACE INTO embeddings_queue_config (id, config_json_str) VALUES "
