@@ -50,7 +50,8 @@ Result<std::string> OneText(Db& db, std::string_view sql) {
 
 }  // namespace
 
-Result<std::unique_ptr<FulltextIndexWriter>> FulltextIndexWriter::Start(Db* db, size_t memory_budget, size_t threads) {
+Result<std::unique_ptr<FulltextIndexWriter>> FulltextIndexWriter::Start(Db* db, std::string scratch_dir,
+                                                                        size_t memory_budget, size_t threads) {
   CM_ASSIGN_OR_RETURN(std::string declared,
                       OneText(*db, "SELECT sql FROM sqlite_master WHERE name = 'embedding_fulltext_search'"));
   if (declared != kDeclaration) {
@@ -63,7 +64,7 @@ Result<std::unique_ptr<FulltextIndexWriter>> FulltextIndexWriter::Start(Db* db, 
   if (structure.size() != 7 || structure.compare(4, 3, std::string(3, '\0')) != 0 || rows != "0") {
     return Status::Internal("embedding_fulltext_search is not empty; its index can only be written from scratch");
   }
-  std::unique_ptr<FulltextIndexWriter> w(new FulltextIndexWriter(db, memory_budget));
+  std::unique_ptr<FulltextIndexWriter> w(new FulltextIndexWriter(db, std::move(scratch_dir), memory_budget));
   std::memcpy(w->cookie_, structure.data(), 4);
   if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
   for (size_t i = 0; i < threads; ++i) {
@@ -94,7 +95,7 @@ Status FulltextIndexWriter::Add(int64_t rowid, std::string_view document) {
   ++rows_;
   if (open_bytes_ < kBatchBytes) return Status::Ok();
   CM_RETURN_IF_ERROR(Submit());
-  if (text_bytes_ * kPostingBytesPerTextByte > budget_) return WriteGathered();
+  if (text_bytes_ * kPostingBytesPerTextByte > budget_) return Spill();
   return Status::Ok();
 }
 
@@ -131,7 +132,7 @@ Status FulltextIndexWriter::Gather(Batch& batch) {
   return s;
 }
 
-Status FulltextIndexWriter::WriteGathered() {
+Result<std::vector<fts5::PostingsRun>> FulltextIndexWriter::TakeGathered() {
   CM_RETURN_IF_ERROR(Submit());
   CM_RETURN_IF_ERROR(gather_->Drain());
   // The gathering threads are idle: their runs are this thread's now.
@@ -151,19 +152,46 @@ Status FulltextIndexWriter::WriteGathered() {
       CM_RETURN_IF_ERROR(docsize_.Run());
     }
   }
+  return runs;
+}
+
+Status FulltextIndexWriter::Spill() {
+  CM_ASSIGN_OR_RETURN(std::vector<fts5::PostingsRun> runs, TakeGathered());
   if (runs.empty()) return Status::Ok();
-  const int id = static_cast<int>(segments_.size()) + 1;
-  if (id > 2000) return Status::Internal("the full-text index would need more than 2,000 segments (FTS5_MAX_SEGMENT)");
-  SegmentRows rows(&data_, &idx_);
-  fts5::Fts5SegmentWriter writer(id, fts5::kDefaultPageSize, &rows);
-  CM_RETURN_IF_ERROR(fts5::WriteSegment(runs, writer));
-  CM_ASSIGN_OR_RETURN(int64_t last, writer.Finish());
-  if (last > 0) segments_.push_back({id, last});
-  return Status::Ok();
+  if (!spilled_) {
+    CM_ASSIGN_OR_RETURN(spilled_, fts5::SpilledRuns::Create(scratch_dir_));
+  }
+  std::vector<std::unique_ptr<fts5::RunCursor>> cursors;
+  std::vector<fts5::RunCursor*> order;
+  for (const auto& run : runs) {
+    cursors.push_back(fts5::CursorOver(run));
+    order.push_back(cursors.back().get());
+  }
+  ++spills_made_;
+  return spilled_->Spill(order);
 }
 
 Status FulltextIndexWriter::Finish() {
-  CM_RETURN_IF_ERROR(WriteGathered());
+  CM_ASSIGN_OR_RETURN(std::vector<fts5::PostingsRun> runs, TakeGathered());
+  // One segment from the spilled runs (the older documents) and those still in memory.
+  std::vector<std::unique_ptr<fts5::RunCursor>> cursors;
+  if (spilled_) {
+    CM_ASSIGN_OR_RETURN(cursors, spilled_->Cursors());
+  }
+  for (const auto& run : runs) cursors.push_back(fts5::CursorOver(run));
+  if (!cursors.empty()) {
+    std::vector<fts5::RunCursor*> order;
+    for (const auto& c : cursors) order.push_back(c.get());
+    const int id = static_cast<int>(segments_.size()) + 1;
+    if (id > 2000) return Status::Internal("the full-text index would need more than 2,000 segments (FTS5_MAX_SEGMENT)");
+    SegmentRows rows(&data_, &idx_);
+    fts5::Fts5SegmentWriter writer(id, fts5::kDefaultPageSize, &rows);
+    CM_RETURN_IF_ERROR(fts5::WriteSegment(order, writer));
+    CM_ASSIGN_OR_RETURN(int64_t last, writer.Finish());
+    if (last > 0) segments_.push_back({id, last});
+    cursors.clear();
+    if (spilled_) spilled_->Clear();
+  }
   if (rows_ == 0) return Status::Ok();
   std::vector<uint8_t> averages;  // rows, then each column's tokens
   fts5::AppendVarint(averages, rows_);

@@ -13,9 +13,13 @@
 // kBatchBytes, to gathering threads (tokens and postings, one run per batch, through a WorkQueue
 // bounded at kMaxQueuedBytes), so that the postings are gathered while the caller writes the
 // other rows, on as many cores as are free. Everything that touches the database stays on the
-// caller's thread: at Finish (or when the postings outgrow `memory_budget`, by an estimate from
-// the text) it waits for the gathering threads, then writes the %_docsize rows, the segment and
-// the records.
+// caller's thread: at Finish it waits for the gathering threads, then writes the %_docsize rows,
+// the segment and the records.
+//
+// Memory: when the postings gathered since the last spill would outgrow `memory_budget` (an
+// estimate from the text, so that it does not depend on thread timing), they are merged into one
+// run in an unlinked scratch file in `scratch_dir` (fts5::SpilledRuns); Finish merges the spilled
+// runs (a read buffer each) with those in memory into one segment, whatever the text's size.
 //
 // For a table that is empty when Start runs, on one connection used by one thread at a time.
 // Documents come in increasing rowid order. Finish may be called again after more documents (it
@@ -36,6 +40,7 @@
 #include "core/work_queue.h"
 #include "formats/fts5/sqlite_tokenizer.h"
 #include "formats/fts5/postings_runs.h"
+#include "formats/fts5/spilled_runs.h"
 
 namespace cm {
 
@@ -44,12 +49,14 @@ class FulltextIndexWriter {
   static constexpr size_t kDefaultMemoryBudget = size_t{64} << 20;
   static constexpr size_t kMaxQueuedBytes = size_t{4} << 20;  // documents waiting to be gathered
   // threads: gathering threads (0: the cores, at most 4).
-  static Result<std::unique_ptr<FulltextIndexWriter>> Start(Db* db, size_t memory_budget = kDefaultMemoryBudget,
+  static Result<std::unique_ptr<FulltextIndexWriter>> Start(Db* db, std::string scratch_dir,
+                                                            size_t memory_budget = kDefaultMemoryBudget,
                                                             size_t threads = 0);
 
   Status Add(int64_t rowid, std::string_view document);
   Status Finish();
   size_t segments() const { return segments_.size(); }
+  size_t spills() const { return spills_made_; }
 
  private:
   struct Segment {
@@ -70,20 +77,25 @@ class FulltextIndexWriter {
   };
   static constexpr size_t kBatchBytes = size_t{256} << 10;
 
-  explicit FulltextIndexWriter(Db* db, size_t budget) : db_(db), budget_(budget) {}
+  FulltextIndexWriter(Db* db, std::string scratch_dir, size_t budget)
+      : db_(db), scratch_dir_(std::move(scratch_dir)), budget_(budget) {}
   Status Submit();
   Status Gather(Batch& batch);  // on a gathering thread
-  // Waits for the gathering threads, then writes what they gathered: %_docsize rows, a segment.
-  Status WriteGathered();
+  // Waits for the gathering threads; writes their %_docsize rows; returns their runs in order.
+  Result<std::vector<fts5::PostingsRun>> TakeGathered();
+  Status Spill();
 
   Db* db_;
+  std::string scratch_dir_;
   size_t budget_;
+  std::unique_ptr<fts5::SpilledRuns> spilled_;
+  size_t spills_made_ = 0;
   Stmt content_, docsize_, data_, idx_;
   uint8_t cookie_[4] = {};  // of the structure record, kept as it was
   std::vector<Segment> segments_;
   Batch open_;
   size_t open_bytes_ = 0;
-  // The documents' bytes since the last segment. The caller decides when to write one from it,
+  // The documents' bytes since the last spill or segment. The caller decides when to write one from it,
   // so that the segments do not depend on how far the gathering threads have got: the postings
   // take about 2.5 bytes per token, and a token per byte of text at most (ASCII).
   size_t text_bytes_ = 0;

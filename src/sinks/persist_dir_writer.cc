@@ -131,7 +131,7 @@ Status PersistDirWriter::Prepare() {
   }
   q = Stmt();
   for (const auto& [name, sql] : deferred_indexes_) CM_RETURN_IF_ERROR(db_.Exec("DROP INDEX \"" + name + "\""));
-  CM_ASSIGN_OR_RETURN(rows_, RowWriter::Start(&db_, kMaxPendingRowBytes));
+  CM_ASSIGN_OR_RETURN(rows_, RowWriter::Start(&db_, kMaxPendingRowBytes, staging_));
   return Status::Ok();
 }
 

@@ -24,13 +24,13 @@ size_t Bytes(const ConvertedRecord& r) {
 
 }  // namespace
 
-Result<std::unique_ptr<RowWriter>> RowWriter::Start(Db* db, size_t max_pending_bytes) {
+Result<std::unique_ptr<RowWriter>> RowWriter::Start(Db* db, size_t max_pending_bytes, const std::string& scratch_dir) {
   std::unique_ptr<RowWriter> w(new RowWriter(db));
   CM_ASSIGN_OR_RETURN(w->emb_, MultiRowInsert::Prepare(*db, "embeddings", {"id", "segment_id", "embedding_id", "seq_id", "created_at"}));
   CM_ASSIGN_OR_RETURN(w->meta_, MultiRowInsert::Prepare(*db, "embedding_metadata",
                                                         {"id", "key", "string_value", "int_value", "float_value", "bool_value"}));
   CM_ASSIGN_OR_RETURN(w->now_, db->Prepare("SELECT CURRENT_TIMESTAMP"));
-  CM_ASSIGN_OR_RETURN(w->fulltext_, FulltextIndexWriter::Start(db));
+  CM_ASSIGN_OR_RETURN(w->fulltext_, FulltextIndexWriter::Start(db, scratch_dir));
   w->queue_ = std::make_unique<WorkQueue<Queued>>(1, max_pending_bytes, [p = w.get()](Queued& q) { return p->Run(q); });
   return w;
 }

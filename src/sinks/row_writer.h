@@ -41,7 +41,8 @@ class RowWriter {
     ConvertedRecord* written = nullptr;  // receives the record once its rows are written (may be null)
   };
 
-  static Result<std::unique_ptr<RowWriter>> Start(Db* db, size_t max_pending_bytes);
+  // `scratch_dir` receives the full-text index's scratch file, if it needs one.
+  static Result<std::unique_ptr<RowWriter>> Start(Db* db, size_t max_pending_bytes, const std::string& scratch_dir);
   ~RowWriter();  // finishes what is queued (hastened: nothing runs at idle priority then)
   RowWriter(const RowWriter&) = delete;
   RowWriter& operator=(const RowWriter&) = delete;

@@ -49,18 +49,29 @@ Db ByFts5(const std::string& tag, const Docs& docs) {
   return db;
 }
 
-Db Native(const std::string& tag, const Docs& docs, size_t budget = FulltextIndexWriter::kDefaultMemoryBudget,
-          size_t* segments = nullptr) {
+struct NativeOptions {
+  size_t budget = FulltextIndexWriter::kDefaultMemoryBudget;  // 1: spill at every batch
+  size_t finish_every = 0;  // documents; Finish after each that many (a segment each), 0: only at the end
+  size_t* segments = nullptr;
+  size_t* spills = nullptr;
+};
+
+Db Native(const std::string& tag, const Docs& docs, NativeOptions o = {}) {
   Db db = FreshDb(tag);
   EXPECT_TRUE(db.Exec("BEGIN").ok());
-  auto w = FulltextIndexWriter::Start(&db, budget);
+  auto w = FulltextIndexWriter::Start(&db, test::MakeTempDir(tag + "-scratch"), o.budget);
   EXPECT_TRUE(w.ok()) << w.status().ToString();
+  size_t added = 0;
   for (const auto& [rowid, text] : docs) {
     Status s = (*w)->Add(rowid, text);
     EXPECT_TRUE(s.ok()) << s.ToString();
+    if (o.finish_every && ++added % o.finish_every == 0) {
+      EXPECT_TRUE((*w)->Finish().ok());
+    }
   }
   EXPECT_TRUE((*w)->Finish().ok());
-  if (segments) *segments = (*w)->segments();
+  if (o.segments) *o.segments = (*w)->segments();
+  if (o.spills) *o.spills = (*w)->spills();
   w->reset();
   EXPECT_TRUE(db.Exec("COMMIT").ok());
   return db;
@@ -185,15 +196,27 @@ std::vector<Case> Cases() {
   return c;
 }
 
+// Also with the postings spilled to the scratch file at every batch of documents (a budget of
+// one byte): the external merge must give the very same segment.
 TEST(FulltextIndexWriter, SameRowsAsFts5sOwnFlush) {
   for (const Case& c : Cases()) {
     SCOPED_TRACE(c.name);
     Db want = ByFts5(std::string("fts-ref-") + c.name, c.docs);
-    size_t segments = 0;
-    Db got = Native(std::string("fts-native-") + c.name, c.docs, FulltextIndexWriter::kDefaultMemoryBudget, &segments);
-    EXPECT_EQ(segments, 1u);
-    ExpectSameShadowTables(want, got);
-    ExpectIntegrity(got);
+    size_t text = 0;
+    for (const auto& d : c.docs) text += d.second.size();
+    for (size_t budget : {FulltextIndexWriter::kDefaultMemoryBudget, size_t{1}}) {
+      SCOPED_TRACE(budget);
+      size_t segments = 0, spills = 0;
+      Db got = Native(fmt::format("fts-native-{}-{}", c.name, budget), c.docs, {budget, 0, &segments, &spills});
+      EXPECT_EQ(segments, 1u);
+      if (budget != 1) {
+        EXPECT_EQ(spills, 0u);
+      } else if (text > 4 * (size_t{256} << 10)) {
+        EXPECT_GT(spills, 2u);
+      }
+      ExpectSameShadowTables(want, got);
+      ExpectIntegrity(got);
+    }
   }
 }
 
@@ -218,13 +241,14 @@ std::vector<std::string> Queries() {
           "\"lazy dog the\"", "\"rowid deltas\"", "\"nowhere at all\""};
 }
 
-// With a small budget the postings go out as many segments: FTS5 must read them as one index.
+// Finish called again after more documents writes another segment: FTS5 must read them as one
+// index.
 TEST(FulltextIndexWriter, SeveralSegmentsReadAsOneIndex) {
   Docs docs = Mixed(3000, 600, 3);
   Db want = ByFts5("fts-multi-ref", docs);
   size_t segments = 0;
-  Db got = Native("fts-multi-native", docs, size_t{256} << 10, &segments);  // a segment per batch
-  EXPECT_GT(segments, 2u);
+  Db got = Native("fts-multi-native", docs, {.finish_every = 500, .segments = &segments});
+  EXPECT_GE(segments, 6u);
   ExpectIntegrity(got);
   for (const std::string& q : Queries()) EXPECT_EQ(Match(got, q), Match(want, q)) << q;
 }
@@ -241,10 +265,10 @@ int64_t Count(Db& db, const std::string& sql) {
 // crisis merge, from 16): on level 1 the next write leaves them (its automerge works on them a
 // little at a time), with every query still answered as by FTS5's own index.
 TEST(FulltextIndexWriter, ManySegmentsAreNotMergedAllAtOnceByTheNextWrite) {
-  Docs docs = Mixed(16000, 700, 6);  // ~5.6 MB: ~22 batches of 256 KiB
+  Docs docs = Mixed(5000, 300, 6);
   Db want = ByFts5("fts-crisis-ref", docs);
   size_t segments = 0;
-  Db got = Native("fts-crisis-native", docs, 1, &segments);  // a segment per batch
+  Db got = Native("fts-crisis-native", docs, {.finish_every = 200, .segments = &segments});
   ASSERT_GE(segments, 16u);
   ExpectIntegrity(got);
   for (Db* db : {&want, &got}) {
@@ -260,10 +284,10 @@ TEST(FulltextIndexWriter, ManySegmentsAreNotMergedAllAtOnceByTheNextWrite) {
 // must take that as FTS5's own does, and end the same for every query.
 TEST(FulltextIndexWriter, Fts5UpdatesItAsItsOwn) {
   Docs docs = Mixed(2500, 400, 4);
-  for (size_t budget : {FulltextIndexWriter::kDefaultMemoryBudget, size_t{256} << 10}) {
-    SCOPED_TRACE(budget);
+  for (NativeOptions o : {NativeOptions{}, NativeOptions{.budget = 1, .finish_every = 700}}) {
+    SCOPED_TRACE(o.budget);
     Db want = ByFts5("fts-upd-ref", docs);
-    Db got = Native("fts-upd-native", docs, budget);
+    Db got = Native("fts-upd-native", docs, o);
     std::mt19937 rng(5);
     const std::string more = Words(rng, 300);
     for (Db* db : {&want, &got}) {
@@ -284,7 +308,7 @@ TEST(FulltextIndexWriter, Fts5UpdatesItAsItsOwn) {
 
 TEST(FulltextIndexWriter, RefusesRowsOutOfOrder) {
   Db db = FreshDb("fts-order");
-  auto w = FulltextIndexWriter::Start(&db);
+  auto w = FulltextIndexWriter::Start(&db, test::MakeTempDir("fts-scratch"));
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   ASSERT_TRUE((*w)->Add(5, "five").ok());
   Status s = (*w)->Add(5, "five again");
@@ -295,7 +319,7 @@ TEST(FulltextIndexWriter, RefusesRowsOutOfOrder) {
 TEST(FulltextIndexWriter, RefusesATableThatIsNotEmpty) {
   Db db = FreshDb("fts-not-empty");
   ASSERT_TRUE(db.Exec("INSERT INTO embedding_fulltext_search (rowid, string_value) VALUES (1, 'already here')").ok());
-  auto w = FulltextIndexWriter::Start(&db);
+  auto w = FulltextIndexWriter::Start(&db, test::MakeTempDir("fts-scratch"));
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.status().ToString().find("not empty"), std::string::npos) << w.status().ToString();
 }

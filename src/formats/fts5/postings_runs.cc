@@ -6,7 +6,6 @@
 #include <cstring>
 #include <functional>
 #include <queue>
-#include <tuple>
 
 #include "formats/fts5/varint.h"
 
@@ -27,7 +26,8 @@ size_t SlotOf(const TermKey& k, int shift) {
   return static_cast<size_t>(h >> shift);
 }
 
-// '0' (FTS5's main index) then the term's bytes.
+}  // namespace
+
 std::vector<uint8_t> IndexTerm(const TermKey& k) {
   uint8_t bytes[16];
   const uint64_t hi = __builtin_bswap64(k.hi), lo = __builtin_bswap64(k.lo);
@@ -40,7 +40,31 @@ std::vector<uint8_t> IndexTerm(const TermKey& k) {
   return term;
 }
 
+namespace {
+
+class MemoryCursor : public RunCursor {
+ public:
+  explicit MemoryCursor(const PostingsRun& run) : run_(run) {}
+  bool done() const override { return at_ >= run_.keys.size(); }
+  const TermKey& key() const override { return run_.keys[at_]; }
+  std::span<const uint8_t> doclist() const override {
+    const size_t begin = at_ == 0 ? 0 : run_.ends[at_ - 1];
+    return {run_.bytes.data() + begin, run_.ends[at_] - begin};
+  }
+  int64_t last_rowid() const override { return run_.last_rowids[at_]; }
+  Status Next() override {
+    ++at_;
+    return Status::Ok();
+  }
+
+ private:
+  const PostingsRun& run_;
+  size_t at_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<RunCursor> CursorOver(const PostingsRun& run) { return std::make_unique<MemoryCursor>(run); }
 
 RunBuilder::RunBuilder() {
   table_.resize(size_t{1} << 14);
@@ -172,48 +196,57 @@ PostingsRun RunBuilder::Finish() {
   return run;
 }
 
-Status WriteSegment(const std::vector<PostingsRun>& runs, Fts5SegmentWriter& writer) {
+Status MergeRuns(const std::vector<RunCursor*>& runs, const MergedTerm& out) {
   // A k-way merge by key; for one key, the runs in their order (ties go to the earlier run).
-  using Head = std::tuple<TermKey, size_t, size_t>;  // (key, run, index in run)
+  using Head = std::pair<TermKey, size_t>;  // (key, run)
   auto later = [](const Head& a, const Head& b) {
-    if (std::get<0>(b) < std::get<0>(a)) return true;
-    if (std::get<0>(a) < std::get<0>(b)) return false;
-    return std::get<1>(a) > std::get<1>(b);
+    if (b.first < a.first) return true;
+    if (a.first < b.first) return false;
+    return a.second > b.second;
   };
   std::priority_queue<Head, std::vector<Head>, decltype(later)> heads(later);
   for (size_t r = 0; r < runs.size(); ++r) {
-    if (!runs[r].keys.empty()) heads.emplace(runs[r].keys[0], r, 0);
+    if (!runs[r]->done()) heads.emplace(runs[r]->key(), r);
   }
   std::vector<uint8_t> merged;
   while (!heads.empty()) {
-    const TermKey key = std::get<0>(heads.top());
-    std::span<const uint8_t> doclist;
-    int parts = 0;
-    int64_t last_rowid = 0;
-    while (!heads.empty() && std::get<0>(heads.top()) == key) {
-      const auto [k, r, c] = heads.top();
-      heads.pop();
-      const PostingsRun& run = runs[r];
-      if (c + 1 < run.keys.size()) heads.emplace(run.keys[c + 1], r, c + 1);
-      const size_t begin = c == 0 ? 0 : run.ends[c - 1];
-      std::span<const uint8_t> part(run.bytes.data() + begin, run.ends[c] - begin);
-      if (parts == 0) {
-        doclist = part;
-      } else {
-        // A later run continues the doclist: its first rowid becomes a delta.
-        if (parts == 1) merged.assign(doclist.begin(), doclist.end());
-        uint64_t first = 0;
-        const size_t n = GetVarint(part.data(), &first);
-        AppendVarint(merged, first - static_cast<uint64_t>(last_rowid));
-        merged.insert(merged.end(), part.begin() + static_cast<long>(n), part.end());
-        doclist = merged;
-      }
-      last_rowid = run.last_rowids[c];
-      ++parts;
+    const auto [key, first_run] = heads.top();
+    heads.pop();
+    RunCursor* run = runs[first_run];
+    if (heads.empty() || !(heads.top().first == key)) {  // in one run only: its bytes as they are
+      CM_RETURN_IF_ERROR(out(key, run->doclist(), run->last_rowid()));
+      CM_RETURN_IF_ERROR(run->Next());
+      if (!run->done()) heads.emplace(run->key(), first_run);
+      continue;
     }
-    CM_RETURN_IF_ERROR(writer.AddTerm(IndexTerm(key), doclist));
+    // (Copied: a cursor's bytes last only until its Next.)
+    merged.assign(run->doclist().begin(), run->doclist().end());
+    int64_t last_rowid = run->last_rowid();
+    CM_RETURN_IF_ERROR(run->Next());
+    if (!run->done()) heads.emplace(run->key(), first_run);
+    while (!heads.empty() && heads.top().first == key) {
+      const size_t r = heads.top().second;
+      heads.pop();
+      run = runs[r];
+      // A later run continues the doclist: its first rowid becomes a delta.
+      std::span<const uint8_t> part = run->doclist();
+      uint64_t first = 0;
+      const size_t n = GetVarint(part.data(), &first);
+      AppendVarint(merged, first - static_cast<uint64_t>(last_rowid));
+      merged.insert(merged.end(), part.begin() + static_cast<long>(n), part.end());
+      last_rowid = run->last_rowid();
+      CM_RETURN_IF_ERROR(run->Next());
+      if (!run->done()) heads.emplace(run->key(), r);
+    }
+    CM_RETURN_IF_ERROR(out(key, merged, last_rowid));
   }
   return Status::Ok();
+}
+
+Status WriteSegment(const std::vector<RunCursor*>& runs, Fts5SegmentWriter& writer) {
+  return MergeRuns(runs, [&](const TermKey& key, std::span<const uint8_t> doclist, int64_t) {
+    return writer.AddTerm(IndexTerm(key), doclist);
+  });
 }
 
 }  // namespace cm::fts5

@@ -10,12 +10,15 @@
 //    dense id; each token appends (id, document, position) to a flat array. Finish groups the
 //    array by term (a counting sort, in key order) and encodes a PostingsRun: each term's
 //    doclist over the run's documents, as FTS5 holds it in memory.
-//  * WriteSegment merges runs of consecutive documents (each run's rows after the previous
-//    run's) term by term: each term's doclist is its runs' pieces one after the other.
+//  * MergeRuns merges runs of consecutive documents (each run's rows after the previous run's)
+//    term by term: each term's doclist is its runs' pieces one after the other; WriteSegment
+//    writes the merge as a segment, SpilledRuns (spilled_runs.h) as one run in a scratch file.
 // Runs may be built on several threads at once, from consecutive batches of documents.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
@@ -84,8 +87,30 @@ class RunBuilder {
   std::vector<uint8_t> encoded_, positions_;
 };
 
-// Writes the terms of `runs` (consecutive: each run's rowids above the previous run's) into
-// `writer`, each term with its whole doclist. The runs are left as they were.
-Status WriteSegment(const std::vector<PostingsRun>& runs, Fts5SegmentWriter& writer);
+// A run read term by term in key order: a PostingsRun in memory, or one spilled to a file
+// (spilled_runs.h).
+class RunCursor {
+ public:
+  virtual ~RunCursor() = default;
+  virtual bool done() const = 0;
+  // The current term (valid until Next):
+  virtual const TermKey& key() const = 0;
+  virtual std::span<const uint8_t> doclist() const = 0;
+  virtual int64_t last_rowid() const = 0;
+  virtual Status Next() = 0;
+};
+std::unique_ptr<RunCursor> CursorOver(const PostingsRun& run);  // the run outlives the cursor
+
+// Merges runs of consecutive documents (each run's rowids above the previous run's; `runs` in
+// that order) term by term in key order, calling out(key, doclist, last rowid) with each term's
+// whole doclist: its runs' pieces one after the other.
+using MergedTerm = std::function<Status(const TermKey&, std::span<const uint8_t>, int64_t)>;
+Status MergeRuns(const std::vector<RunCursor*>& runs, const MergedTerm& out);
+
+// The term as FTS5's main index keys it: '0', then its bytes.
+std::vector<uint8_t> IndexTerm(const TermKey& key);
+
+// Writes the terms of `runs` into `writer`, each with its whole doclist.
+Status WriteSegment(const std::vector<RunCursor*>& runs, Fts5SegmentWriter& writer);
 
 }  // namespace cm::fts5
