@@ -4,7 +4,8 @@
 // fts5::RunBuilder with SQLite's own trigram tokenizer, merged and laid out by
 // fts5::Fts5SegmentWriter, then the averages and structure records. Chroma reads and updates
 // the result as its own: the same rows an FTS5 flush of the same documents gives (unit tests
-// compare them byte for byte), checked by FTS5's integrity-check.
+// compare them byte for byte), but for the structure record, which puts the segment one level
+// up, as FTS5's optimize does (see Finish); checked by FTS5's integrity-check.
 //
 // Why: FTS5 builds a trigram index at ~240 ns per character, 4-5 s of a 20,000-document
 // migration with RAG-size documents; this way takes a fraction (docs/performance.md, note 14).
@@ -23,7 +24,7 @@
 //
 // For a table that is empty when Start runs, on one connection used by one thread at a time.
 // Documents come in increasing rowid order. Finish may be called again after more documents (it
-// writes the records anew). The connection's own FTS5 table object must not be used to write
+// writes another segment, and the records anew). The connection's own FTS5 table object must not be used to write
 // before Finish (its cached structure would not know the segments).
 #pragma once
 
@@ -31,8 +32,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chroma/sqlite_db.h"
