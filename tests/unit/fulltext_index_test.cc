@@ -241,15 +241,20 @@ std::vector<std::string> Queries() {
           "\"lazy dog the\"", "\"rowid deltas\"", "\"nowhere at all\""};
 }
 
-// Finish called again after more documents writes another segment: FTS5 must read them as one
-// index.
-TEST(FulltextIndexWriter, SeveralSegmentsReadAsOneIndex) {
-  Docs docs = Mixed(3000, 600, 3);
-  Db want = ByFts5("fts-multi-ref", docs);
-  size_t segments = 0;
-  Db got = Native("fts-multi-native", docs, {.finish_every = 500, .segments = &segments});
-  EXPECT_GE(segments, 6u);
+// FTS5's own index of `docs`, and the native one with a segment per `every` documents (Finish
+// called again after more documents writes another), which must pass FTS5's integrity-check.
+std::pair<Db, Db> WithSegments(const std::string& tag, const Docs& docs, size_t every, size_t* segments) {
+  Db want = ByFts5(tag + "-ref", docs);
+  Db got = Native(tag + "-native", docs, {.finish_every = every, .segments = segments});
   ExpectIntegrity(got);
+  return {std::move(want), std::move(got)};
+}
+
+// FTS5 must read several segments as one index.
+TEST(FulltextIndexWriter, SeveralSegmentsReadAsOneIndex) {
+  size_t segments = 0;
+  auto [want, got] = WithSegments("fts-multi", Mixed(3000, 600, 3), 500, &segments);
+  EXPECT_GE(segments, 6u);
   for (const std::string& q : Queries()) EXPECT_EQ(Match(got, q), Match(want, q)) << q;
 }
 
@@ -265,12 +270,9 @@ int64_t Count(Db& db, const std::string& sql) {
 // crisis merge, from 16): on level 1 the next write leaves them (its automerge works on them a
 // little at a time), with every query still answered as by FTS5's own index.
 TEST(FulltextIndexWriter, ManySegmentsAreNotMergedAllAtOnceByTheNextWrite) {
-  Docs docs = Mixed(5000, 300, 6);
-  Db want = ByFts5("fts-crisis-ref", docs);
   size_t segments = 0;
-  Db got = Native("fts-crisis-native", docs, {.finish_every = 200, .segments = &segments});
+  auto [want, got] = WithSegments("fts-crisis", Mixed(5000, 300, 6), 200, &segments);
   ASSERT_GE(segments, 16u);
-  ExpectIntegrity(got);
   for (Db* db : {&want, &got}) {
     ASSERT_TRUE(db->Exec("INSERT INTO embedding_fulltext_search (rowid, string_value) VALUES (99999997, 'the quick newcomer')").ok());
   }
