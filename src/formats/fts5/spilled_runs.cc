@@ -54,7 +54,7 @@ class FileCursor : public RunCursor {
   // Makes the next `n` bytes from pos_ available in buf_.
   Status Have(size_t n) {
     if (filled_ - pos_ >= n) return Status::Ok();
-    std::memmove(buf_.data(), buf_.data() + pos_, filled_ - pos_);
+    if (filled_ > pos_) std::memmove(buf_.data(), buf_.data() + pos_, filled_ - pos_);  // (none yet: no buffer)
     filled_ -= pos_;
     pos_ = 0;
     if (buf_.size() < std::max(n, SpilledRuns::kBufferBytes)) buf_.resize(std::max(n, SpilledRuns::kBufferBytes));
