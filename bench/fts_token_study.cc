@@ -1,6 +1,7 @@
 // How much of building Chroma's full-text index is the trigram tokenizer, and how much FTS5's
 // in-memory hash of postings (docs/performance.md, note 14): the floor a native FTS5 segment
-// writer would have, measured before writing one.
+// writer would have, measured before writing one (it is now src/formats/fts5/, used by
+// chroma/fulltext_index.h).
 //
 // For the same generated documents (made-up words of 2-10 letters from a 5,000-word vocabulary,
 // as bench/fts_study.py and scripts/engines/bench_data.mjs make them), in one process:
