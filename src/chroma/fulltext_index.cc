@@ -208,15 +208,14 @@ Status FulltextIndexWriter::Finish() {
   std::vector<uint8_t> s(cookie_, cookie_ + 4);
   uint64_t leaves = 0;
   for (const Segment& seg : segments_) leaves += static_cast<uint64_t>(seg.last_page);
-  const size_t levels = segments_.empty() ? 0 : 2;
-  fts5::AppendVarint(s, levels);
+  fts5::AppendVarint(s, segments_.empty() ? 0 : 2);  // levels
   fts5::AppendVarint(s, segments_.size());
   fts5::AppendVarint(s, leaves);
-  for (size_t level = 0; level < levels; ++level) {
-    const bool here = level + 1 == levels;
-    fts5::AppendVarint(s, 0);  // no merge under way
-    fts5::AppendVarint(s, here ? segments_.size() : 0);
-    if (!here) continue;
+  if (!segments_.empty()) {
+    fts5::AppendVarint(s, 0);  // level 0: no merge under way, no segment
+    fts5::AppendVarint(s, 0);
+    fts5::AppendVarint(s, 0);  // level 1: no merge under way, every segment
+    fts5::AppendVarint(s, segments_.size());
     for (const Segment& seg : segments_) {
       fts5::AppendVarint(s, static_cast<uint64_t>(seg.id));
       fts5::AppendVarint(s, 1);  // first leaf
