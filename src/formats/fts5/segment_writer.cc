@@ -81,6 +81,27 @@ Status Fts5SegmentWriter::AddRowsOneByOne(std::span<const uint8_t> doclist) {
   size_t off = 0;
   int64_t rowid = 0, prev = 0;
   while (off < n) {
+    if (!no_rowid_on_page_) {
+      // Rows after the page's first are written as they come (a rowid delta, the size, the
+      // positions): copy at once every whole row that fits, as the loop below would one by one.
+      const size_t room = page_size_ - std::min(page_size_, used());
+      size_t end = off;
+      int64_t last = rowid;
+      while (end < n) {
+        uint64_t delta = 0, size_field = 0;
+        const size_t delta_bytes = GetVarint(d + end, &delta);
+        const size_t row = delta_bytes + GetVarint(d + end + delta_bytes, &size_field) + (size_field >> 1);
+        if (end - off + row > room) break;
+        end += row;
+        last += static_cast<int64_t>(delta);
+      }
+      if (end > off) {
+        Append(page_, d + off, end - off);
+        off = end;
+        rowid = prev = last;
+        if (off >= n) break;
+      }
+    }
     uint64_t delta = 0;
     off += GetVarint(d + off, &delta);
     rowid += static_cast<int64_t>(delta);
