@@ -193,6 +193,20 @@ std::vector<Case> Cases() {
   Docs deep;  // 4,500 rows of 4,000 characters of one trigram: a doclist index of two levels
   for (int64_t i = 1; i <= 4500; ++i) deep.emplace_back(i, std::string(4000, 'q'));
   c.push_back({"TwoLevelDoclistIndex", std::move(deep)});
+  // Batches of documents with most of the 17,576 three-letter terms, then batches with few of
+  // them (the run builder orders a batch's terms one way or the other by how many it has).
+  std::mt19937 rng(3);
+  Docs narrowing;
+  for (int64_t i = 1; i <= 1000; ++i) {
+    std::string text(1000, ' ');
+    if (i <= 400) {
+      for (char& ch : text) ch = static_cast<char>('a' + rng() % 26);
+    } else {
+      text = Words(rng, 1000);
+    }
+    narrowing.emplace_back(i, std::move(text));
+  }
+  c.push_back({"VocabularyNarrows", std::move(narrowing)});
   return c;
 }
 

@@ -136,7 +136,21 @@ PostingsRun RunBuilder::Finish() {
   for (const Entry& e : entries_) {
     if (counts_[e.id]++ == 0) present.push_back(e.id);
   }
-  std::sort(present.begin(), present.end(), [&](uint32_t a, uint32_t b) { return keys_[a] < keys_[b]; });
+  // In key order: sorted by themselves when few of the terms so far are present; otherwise picked
+  // from every term so far in key order (by_key_, into which new terms are merged).
+  auto by_key = [&](uint32_t a, uint32_t b) { return keys_[a] < keys_[b]; };
+  if (present.size() * 8 < keys_.size()) {
+    std::sort(present.begin(), present.end(), by_key);
+  } else {
+    const auto known = static_cast<long>(by_key_.size());
+    for (auto id = static_cast<uint32_t>(by_key_.size()); id < keys_.size(); ++id) by_key_.push_back(id);
+    std::sort(by_key_.begin() + known, by_key_.end(), by_key);
+    std::inplace_merge(by_key_.begin(), by_key_.begin() + known, by_key_.end(), by_key);
+    present.clear();
+    for (uint32_t id : by_key_) {
+      if (counts_[id] != 0) present.push_back(id);
+    }
+  }
   std::vector<size_t> ends(present.size());
   size_t at = 0;
   for (size_t i = 0; i < present.size(); ++i) {
@@ -146,7 +160,7 @@ PostingsRun RunBuilder::Finish() {
     ends[i] = at;
   }
   grouped_.resize(entries_.size());
-  for (const Entry& e : entries_) grouped_[counts_[e.id]++] = e;
+  for (const Entry& e : entries_) grouped_[counts_[e.id]++] = {e.doc, e.position};
   for (uint32_t id : present) counts_[id] = 0;
 
   // Encoded into scratch big enough for any run (a posting takes at most 5 bytes, a row's

@@ -69,6 +69,9 @@ class RunBuilder {
   struct Entry {
     uint32_t id, doc, position;
   };
+  struct Posting {  // an entry once grouped by term
+    uint32_t doc, position;
+  };
   uint32_t IdOf(const TermKey& key);
   void Grow();
 
@@ -83,7 +86,8 @@ class RunBuilder {
   uint64_t run_tokens_ = 0;
   // Finish's scratch, kept between runs.
   std::vector<uint32_t> counts_;
-  std::vector<Entry> grouped_;
+  std::vector<uint32_t> by_key_;  // every id so far, in key order (sorted again when ids are added)
+  std::vector<Posting> grouped_;
   std::vector<uint8_t> encoded_, positions_;
 };
 
