@@ -173,6 +173,9 @@ Status FulltextIndexWriter::Spill() {
 
 Status FulltextIndexWriter::Finish() {
   CM_ASSIGN_OR_RETURN(std::vector<fts5::PostingsRun> runs, TakeGathered());
+  // The gathering threads are idle until the next Add: their scratch is not needed for the last
+  // merge, whose read buffers and runs are the peak of the index's memory.
+  for (auto& g : idle_gatherers_) g->builder.ReleaseScratch();
   // One segment from the spilled runs (the older documents) and those still in memory.
   std::vector<std::unique_ptr<fts5::RunCursor>> cursors;
   if (spilled_) {

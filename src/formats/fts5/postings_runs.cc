@@ -209,6 +209,13 @@ PostingsRun RunBuilder::Finish() {
   return run;
 }
 
+void RunBuilder::ReleaseScratch() {
+  std::vector<Entry>().swap(entries_);
+  std::vector<Posting>().swap(grouped_);
+  std::vector<uint8_t>().swap(encoded_);
+  std::vector<uint8_t>().swap(positions_);
+}
+
 Status MergeRuns(const std::vector<RunCursor*>& runs, const MergedTerm& out) {
   // A k-way merge by key; for one key, the runs in their order (ties go to the earlier run).
   using Head = std::pair<TermKey, size_t>;  // (key, run)
