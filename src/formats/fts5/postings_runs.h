@@ -89,7 +89,7 @@ class RunBuilder {
   uint64_t run_tokens_ = 0;
   // Finish's scratch, kept between runs.
   std::vector<uint32_t> counts_;
-  std::vector<uint32_t> by_key_;  // every id so far, in key order (sorted again when ids are added)
+  std::vector<uint32_t> by_key_;  // every id so far, in key order (new ids sorted and merged in)
   std::vector<Posting> grouped_;
   std::vector<uint8_t> encoded_, positions_;
 };
