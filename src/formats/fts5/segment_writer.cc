@@ -45,7 +45,7 @@ Status Fts5SegmentWriter::AddTerm(std::span<const uint8_t> term, std::span<const
     Append(page_, doclist.data(), doclist.size());
     return Status::Ok();
   }
-  return AddRowsOneByOne(doclist);
+  return AddRowsAcrossPages(doclist);
 }
 
 Status Fts5SegmentWriter::StartTerm(std::span<const uint8_t> term) {
@@ -75,7 +75,7 @@ Status Fts5SegmentWriter::StartTerm(std::span<const uint8_t> term) {
   return Status::Ok();
 }
 
-Status Fts5SegmentWriter::AddRowsOneByOne(std::span<const uint8_t> doclist) {
+Status Fts5SegmentWriter::AddRowsAcrossPages(std::span<const uint8_t> doclist) {
   const uint8_t* d = doclist.data();
   const size_t n = doclist.size();
   size_t off = 0;

@@ -63,7 +63,9 @@ class Fts5SegmentWriter {
   };
   size_t used() const { return page_.size() + page_index_.size(); }
   Status StartTerm(std::span<const uint8_t> term);
-  Status AddRowsOneByOne(std::span<const uint8_t> doclist);
+  // A doclist too large for the room left: whole rows copied while they fit, then the row that
+  // crosses into the next page (split between varints), and so on.
+  Status AddRowsAcrossPages(std::span<const uint8_t> doclist);
   Status FlushPage();
   Status FlushIdxEntry();
   Result<bool> FlushDoclistIndex();
